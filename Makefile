@@ -1,0 +1,51 @@
+# natron — every target works on a fresh machine with Python 3.11 and pip.
+# Plain commands behind each target are listed in the README for users without make.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install demo test lab sync readme bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+
+# Re-install whenever the package metadata changes (torch is pinned in pyproject.toml).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/natron data synth --db outputs/market.db
+	$(BIN)/natron data summary --db outputs/market.db
+
+# Notebooks are the source: cleaning and exporting them must leave git untouched.
+sync: install
+	$(BIN)/nbdev-clean
+	$(BIN)/nbdev-export
+	$(MAKE) --no-print-directory readme
+	@git diff --quiet -- nbs natron README.md && test -z "$$(git ls-files --others --exclude-standard nbs natron)" || \
+	  (echo "nbdev-clean/nbdev-export/readme changed these files: commit them"; git --no-pager diff --stat; \
+	   git ls-files --others --exclude-standard nbs natron; exit 1)
+
+readme: install
+	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown nbs/index.ipynb --output-dir . --output README
+
+test: sync
+	@for f in natron/[a-z]*.py; do m=$$(basename $$f .py); \
+	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
+	@echo "every natron module imports in a fresh process"
+	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/pytest tests/
+
+lab: install
+	$(BIN)/jupyter lab
+
+bench: install
+	$(BIN)/natron bench all
+
+clean-venv:
+	rm -rf $(VENV)
