@@ -34,11 +34,12 @@ sync: install
 readme: install
 	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown nbs/index.ipynb --output-dir . --output README
 
+# Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise).
 test: sync
 	@for f in natron/[a-z]*.py; do m=$$(basename $$f .py); \
 	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
 	@echo "every natron module imports in a fresh process"
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest tests/
 
 lab: install
