@@ -18,9 +18,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
+# The main job: the default market as a SQLite database to explore, then every phase of params/demo.yaml
+# (pretrain -> finetune -> rl -> report) into outputs/runs/<id>/; prints the bundle, the report, a sample
+# prediction and the commands to serve it.
 demo: install
-	$(BIN)/natron data synth --db outputs/market.db
-	$(BIN)/natron data summary --db outputs/market.db
+	$(BIN)/natron data synth --db outputs/market.db --bars 20000
+	$(BIN)/natron run params/demo.yaml
 
 # Notebooks are the source: cleaning and exporting them must leave git untouched.
 sync: install
