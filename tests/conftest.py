@@ -12,3 +12,16 @@ def natron(*args, check=True, **kw):
 
 @pytest.fixture
 def run_natron(): return natron
+
+
+@pytest.fixture(scope="session")
+def model(tmp_path_factory):
+    "A real bundle (real features, scaler and model, random weights, an RL policy) for the serving tests."
+    from natron.inference import demo_bundle
+    return demo_bundle(tmp_path_factory.mktemp("serving") / "natron_v2.pt", rl_policy=True)
+
+
+@pytest.fixture(scope="session")
+def predictor(model):
+    from natron.inference import load_predictor
+    return load_predictor(model)

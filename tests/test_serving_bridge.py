@@ -3,17 +3,7 @@ import json, math, os, signal, socket, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 import pytest
 from natron.data import synthetic_market
-from natron.inference import demo_bundle, load_predictor
 from natron.serving import BridgeClient, BridgeError, candle_records, launch
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return demo_bundle(tmp_path_factory.mktemp("bridge") / "natron_v2.pt", rl_policy=True)
-
-
-@pytest.fixture(scope="module")
-def predictor(model): return load_predictor(model)
 
 
 @pytest.fixture(scope="module")

@@ -5,17 +5,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from natron.data import synthetic_market
-from natron.inference import demo_bundle, load_predictor
 from natron.serving import candle_records, launch
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return demo_bundle(tmp_path_factory.mktemp("rest") / "natron_v2.pt", rl_policy=True)
-
-
-@pytest.fixture(scope="module")
-def predictor(model): return load_predictor(model)
 
 
 @pytest.fixture(scope="module")
