@@ -1,5 +1,5 @@
 "Training runs unchanged under torchrun: two CPU processes (gloo) stay in sync, single- and multi-node launch forms."
-import socket, subprocess, sys
+import socket, subprocess, sys, time
 from pathlib import Path
 
 SCRIPT = Path(__file__).parent / "scripts" / "ddp_finetune.py"
@@ -23,11 +23,17 @@ def _free_port() -> int:
 def test_multi_node_form_with_c10d_rendezvous(tmp_path):
     "The multi-node command line (--nnodes, c10d rendezvous), with both 'nodes' as processes on this machine."
     port = _free_port()
-    procs = [subprocess.Popen([*TORCHRUN, "--nnodes", "2", "--nproc_per_node", "1", "--rdzv-backend", "c10d",
-                               "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "natron-test", "--node-rank", str(i),
-                               str(SCRIPT), str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                              env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}) for i in range(2)]
-    outs = [p.communicate(timeout=600) for p in procs]
+    def node(rank):    # node 0 hosts the rendezvous store; a join timeout keeps a failure from hanging the suite
+        return subprocess.Popen([*TORCHRUN, "--nnodes", "2", "--nproc_per_node", "1", "--rdzv-backend", "c10d",
+                                 "--rdzv-endpoint", f"127.0.0.1:{port}", "--rdzv-id", "natron-test", "--node-rank", str(rank),
+                                 "--rdzv-conf", f"is_host={int(rank == 0)},join_timeout=120", str(SCRIPT), str(tmp_path)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    procs = [node(0)]
+    time.sleep(2)
+    procs.append(node(1))
+    try: outs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs: p.kill()
     for p, (_, err) in zip(procs, outs): assert p.returncode == 0, err[-3000:]
     a, b = [(tmp_path / f"rank{i}.txt").read_text().split()[0] for i in range(2)]
     assert a == b
