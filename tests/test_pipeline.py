@@ -27,7 +27,7 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     assert (run_dir / "pretrain" / "encoder.pt").stat().st_mtime == encoder_mtime          # the finished phase did not run again
     rec = json.loads((run_dir / "run.json").read_text())
     assert rec["status"] == "done" and set(rec["phases"].values()) == {"done"}
-    for name in ("natron_v2.pt", "report.html", "metrics.json", "params.yaml", "02a_pretrain.ipynb", "05a_report.ipynb"):
+    for name in ("natron_v2.pt", "report.html", "metrics.json", "params.yaml", "02h_pretrain.ipynb", "05a_report.ipynb"):
         assert (run_dir / name).exists(), name
     assert (tmp_path / "out" / "latest").resolve() == run_dir.resolve()
     assert '"buy_prob"' in r.stdout and "natron serve --model" in r.stdout                 # the sample prediction and how to serve
