@@ -1,4 +1,4 @@
-"""Honest numbers: a vectorised backtester with next-bar execution and costs, strategy and classification metrics checked by hand, walk-forward evaluation, and the baselines every model figure stands beside.
+"""Honest numbers: a vectorised backtester with next-bar execution, costs and calendar-true annualisation, and strategy and classification metrics checked by hand.
 
 Docs: https://natron-dev.github.io/natron/evaluation.html.md"""
 
@@ -22,12 +22,13 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
-from .data import REGIMES, infer_timeframe
+from .data import REGIMES
+from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES
 
 # %% auto #0
-__all__ = ['log', 'ACTIONS', 'DIRECTION_PROBS', 'PRED_COLUMNS', 'BASELINE_MODELS', 'FOLD_METRICS', 'bar_returns', 'trade_list',
-           'trade_stats', 'bars_per_year', 'drawdown', 'strategy_metrics', 'BacktestResult', 'backtest',
+__all__ = ['log', 'ACTIONS', 'DIRECTION_PROBS', 'PRED_COLUMNS', 'BASELINE_MODELS', 'FOLD_METRICS', 'bar_parts', 'bar_returns',
+           'trade_list', 'trade_stats', 'drawdown', 'strategy_metrics', 'BacktestResult', 'backtest',
            'positions_from_probs', 'positions_from_actions', 'positions_from_predictions', 'regime_breakdown',
            'classification_metrics', 'buy_and_hold', 'ma_crossover', 'oracle_positions', 'fit_classifiers',
            'predict_frame', 'fit_baselines', 'oracle_predictions', 'prediction_scores', 'classification_table',
@@ -60,14 +61,25 @@ def _mean_by_time(values:np.ndarray, index:pd.Index) -> pd.Series:
     codes, times = pd.factorize(index.get_level_values("time"), sort=True)
     return pd.Series(np.bincount(codes, values) / np.bincount(codes), pd.DatetimeIndex(times, name="time"))
 
+def bar_parts(close:pd.Series, open:pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    "Per bar and symbol: the gap from the previous close to this open (0 on each first bar) and the move from this open to this close."
+    c, o = close.to_numpy(float), open.reindex(close.index).to_numpy(float)
+    return np.nan_to_num(o / _lag(c, _first_rows(close.index), np.nan) - 1), c / o - 1
+
 def bar_returns(close:pd.Series) -> pd.Series:
     "Simple return of each bar, close to close, per symbol; 0 on each symbol's first bar."
     c = close.to_numpy(float)
     return pd.Series(np.nan_to_num(c / _lag(c, _first_rows(close.index), np.nan) - 1), close.index, name="return")
 
 # %% ../nbs/02f_evaluation.ipynb #efb81500
-def _trades(p:np.ndarray, r:np.ndarray, first:np.ndarray, cost:float, index:pd.Index) -> pd.DataFrame:
-    "Trade list from decided positions `p`, bar returns `r` and the cost per unit of position change."
+def _trades(p:np.ndarray,             # decided positions
+            r:np.ndarray,             # per-bar return earned by the position held over the bar
+            first:np.ndarray,         # first row of each symbol
+            cost:float,               # cost per unit of position change
+            index:pd.Index,
+            gap:np.ndarray|None=None, # with next-open fills: the close-to-open gap, held by the position before
+           ) -> pd.DataFrame:
+    "Trade list: each trade's earnings net of its entry, resizing and exit costs (an exit at the end of the data included)."
     side, held = np.sign(p), _lag(p, first)
     prev_side = np.sign(held)
     start = (side != 0) & (side != prev_side)
@@ -75,11 +87,17 @@ def _trades(p:np.ndarray, r:np.ndarray, first:np.ndarray, cost:float, index:pd.I
     leave = (prev_side != 0) & (side != prev_side)
     tid = np.where(side != 0, np.cumsum(start) - 1, -1)             # trade of the position decided at each row
     held_tid = _lag(tid, first, -1).astype(int)                      # trade of the position held over each row
+    next_first = np.r_[first[1:], True]                              # each symbol's last row: its position is closed there
     k = int(start.sum())
     add = lambda ids, w, m: np.bincount(ids[m], w[m], minlength=k)
-    pnl = (add(held_tid, held * r, held_tid >= 0)
-           - cost * (add(tid, np.abs(p), start) + add(tid, np.abs(p - held), same) + add(held_tid, np.abs(held), leave)))
-    next_first = np.r_[first[1:], True]
+    earned = held * r
+    if gap is not None:
+        gap_tid, gap_held = _lag(held_tid, first, -1).astype(int), _lag(held, first)
+        earned = earned * (1 + gap_held * gap)                       # the exact compounding of the gap, then the bar
+        pnl_gap = add(gap_tid, gap_held * gap, gap_tid >= 0)
+    pnl = (add(held_tid, earned, held_tid >= 0) + (pnl_gap if gap is not None else 0)
+           - cost * (add(tid, np.abs(p), start) + add(tid, np.abs(p - held), same) + add(held_tid, np.abs(held), leave)
+                     + add(tid, np.abs(p), next_first & (side != 0))))
     last = np.flatnonzero((side != 0) & (next_first | (np.r_[side[1:], 0] != side)))
     still_open = next_first[last]
     begin, end = np.flatnonzero(start), last + ~still_open
@@ -101,11 +119,6 @@ def trade_stats(trades:pd.DataFrame) -> dict:
                 avg_bars_held=trades["bars_held"].mean())
 
 # %% ../nbs/02f_evaluation.ipynb #d15ec862
-def bars_per_year(timeframe) -> float:
-    "Bars in a 365.25-day year of round-the-clock trading for a pandas frequency ('15min', '1h', '1D'); a number is already bars per year."
-    if not isinstance(timeframe, str): return float(timeframe)
-    return pd.Timedelta("365.25D") / pd.Timedelta(pd.tseries.frequencies.to_offset(timeframe))
-
 def drawdown(equity:pd.Series) -> pd.Series:
     "Fall of `equity` below its running peak, as a fraction (0 at a new high, -0.25 = 25% below the peak)."
     return (equity / equity.cummax() - 1).rename("drawdown")
@@ -127,10 +140,13 @@ def _in_market(positions:pd.Series, index:pd.Index) -> np.ndarray:
     held = np.abs(_lag(positions.to_numpy(float), _first_rows(positions.index)))
     return (_mean_by_time(held, positions.index) > 0).reindex(index, fill_value=False).to_numpy()
 
-def strategy_metrics(returns:pd.Series, positions:pd.Series|None=None, timeframe=None) -> dict:
-    "Return, risk and activity metrics of net per-bar `returns`; exposure and turnover need the decided `positions` (time or (symbol, time) index)."
+def strategy_metrics(returns:pd.Series,              # net return per bar (time index)
+                     positions:pd.Series|None=None, # decided positions (time or (symbol, time) index): exposure and turnover
+                     per_year:float|None=None,      # bars per year; None: `periods_per_year` of the returns' calendar
+                    ) -> dict:
+    "Return, risk and activity metrics of net per-bar `returns`, annualised by the calendar of the data."
     r, n = returns.to_numpy(float), len(returns)
-    per_year = bars_per_year(timeframe or infer_timeframe(returns))
+    per_year = per_year or periods_per_year(returns.index)
     equity = np.cumprod(1 + r)
     total = equity[-1] - 1
     annual = (1 + total) ** (per_year / n) - 1 if total > -1 else -1.0
@@ -169,19 +185,26 @@ def _on(positions:pd.Series, index:pd.Index) -> np.ndarray:
     return np.nan_to_num(positions.to_numpy(float))
 
 # %% ../nbs/02f_evaluation.ipynb #ee454a72
-def backtest(close:pd.Series, positions:pd.Series, commission_bps:float=1.0, slippage_bps:float=1.0, timeframe=None) -> BacktestResult:
-    "Hold each position decided at close t over bar t+1, pay `commission_bps + slippage_bps` per unit of position change; one or many symbols."
+def backtest(close:pd.Series,              # closes, time or (symbol, time) index
+             positions:pd.Series,          # position decided at each close (NaN: flat)
+             commission_bps:float=1.0,     # per unit of position change
+             slippage_bps:float=1.0,       # per unit of position change
+             per_year:float|None=None,     # bars per year; None: from the calendar of the data
+             open:pd.Series|None=None,     # the opens: fill each position at the next bar's open instead of the close it read
+            ) -> BacktestResult:
+    "Hold each position decided at close t from the next fill (that close, or the next open) on; costs on every change and on the exit at the end."
     close = close if close.index.is_monotonic_increasing else close.sort_index()
     idx, first = close.index, _first_rows(close.index)
-    p, r = _on(positions, idx), bar_returns(close).to_numpy()
+    p = _on(positions, idx)
     held = _lag(p, first)
     cost = (commission_bps + slippage_bps) / 1e4
-    gross = held * r
-    net = gross - cost * np.abs(p - held)
+    gap, r = (None, bar_returns(close).to_numpy()) if open is None else bar_parts(close, open)
+    gross = held * r if gap is None else (1 + _lag(held, first) * gap) * (1 + held * r) - 1
+    net = gross - cost * (np.abs(p - held) + np.abs(p) * np.r_[first[1:], True])     # ... and the exit on each symbol's last bar
     returns = _mean_by_time(net, idx).rename("return")                # equal weight: the mean over the symbols at each time
     decided = pd.Series(p, idx, name="position")
-    trades = _trades(p, r, first, cost, idx)
-    metrics = strategy_metrics(returns, decided, timeframe) | trade_stats(trades)
+    trades = _trades(p, r, first, cost, idx, gap)
+    metrics = strategy_metrics(returns, decided, per_year) | trade_stats(trades)
     return BacktestResult(returns, _mean_by_time(gross, idx).rename("gross"), decided, (1 + returns).cumprod().rename("equity"),
                           trades, metrics, pd.Series(net, idx, name="return"))
 
