@@ -166,7 +166,7 @@ def _add_serving(sub):
     s.add_argument("--symbols", nargs="*"); s.add_argument("--output", help="predictions .parquet or .csv")
     s.add_argument("--no-eval", action="store_true", help="skip the strategy metrics")
     s.add_argument("--metrics-output", help="write the metrics to a .json, .csv or .md file")
-    s.add_argument("--threshold", type=float, default=0.5, help="probability a buy/sell signal needs")
+    s.add_argument("--threshold", type=float, default=None, help="conviction a buy/sell signal needs (default: the threshold the bundle chose on validation)")
     s.set_defaults(func=_predict)
 
 # %% ../nbs/08_cli.ipynb #94208bb2
@@ -186,10 +186,10 @@ def _add_report(sub):
 
 # %% ../nbs/08_cli.ipynb #a46bae8b
 BENCHES = {   # name -> (module, function, what it measures)
-    "features": ("natron.features", "bench_features", "feature engine rows/s vs ta.add_all_ta_features, per-group timings"),
+    "features": ("natron.bench", "bench_features", "feature engine rows/s vs ta.add_all_ta_features, per-group timings"),
     "windows": ("natron.sequences", "bench_windows", "peak RSS and speed of windows over 1M candles x 100 features"),
     "train": ("natron.model", "bench_train", "samples/s per backbone and preset vs torch.nn.TransformerEncoder"),
-    "backtest": ("natron.evaluation", "bench_backtest", "seconds to backtest 1M bars"),
+    "backtest": ("natron.bench", "bench_backtest", "seconds to backtest 1M bars"),
     "latency": ("natron.inference", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
     "serve": ("natron.serving", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
     "learn": ("natron.finetune", "bench_learn", "share of the oracle's edge natron recovers on the synthetic market, beside baselines (minutes)"),

@@ -27,12 +27,10 @@ from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES
 
 # %% auto #0
-__all__ = ['log', 'ACTIONS', 'DIRECTION_PROBS', 'PRED_COLUMNS', 'BASELINE_MODELS', 'FOLD_METRICS', 'bar_parts', 'bar_returns',
-           'trade_list', 'trade_stats', 'drawdown', 'strategy_metrics', 'BacktestResult', 'backtest',
-           'positions_from_probs', 'positions_from_actions', 'positions_from_predictions', 'regime_breakdown',
-           'classification_metrics', 'buy_and_hold', 'ma_crossover', 'oracle_positions', 'fit_classifiers',
-           'predict_frame', 'fit_baselines', 'oracle_predictions', 'prediction_scores', 'classification_table',
-           'compare', 'side_by_side', 'mean_std', 'WalkForwardResult', 'walk_forward', 'bench_backtest']
+__all__ = ['log', 'ACTIONS', 'DIRECTION_PROBS', 'PRED_COLUMNS', 'bar_parts', 'bar_returns', 'trade_list', 'trade_stats',
+           'drawdown', 'strategy_metrics', 'BacktestResult', 'backtest', 'positions_from_probs',
+           'positions_from_actions', 'positions_from_predictions', 'regime_breakdown', 'classification_metrics',
+           'prediction_scores', 'classification_table', 'compare']
 
 # %% ../nbs/02f_evaluation.ipynb #3aeaac26
 log = logging.getLogger(__name__)
@@ -233,9 +231,9 @@ def positions_from_predictions(predictions:pd.DataFrame, threshold:float=0.5) ->
     return positions_from_probs(predictions["buy_prob"], predictions["sell_prob"], threshold)
 
 # %% ../nbs/02f_evaluation.ipynb #8b812db1
-def regime_breakdown(returns:pd.Series, regimes:pd.Series, timeframe=None) -> pd.DataFrame:
+def regime_breakdown(returns:pd.Series, regimes:pd.Series, per_year:float|None=None) -> pd.DataFrame:
     "Per regime: bars, share of bars, compounded and mean return, annualised Sharpe and hit rate of the per-bar `returns` (aligned on the index)."
-    per_year = bars_per_year(timeframe or infer_timeframe(returns))
+    per_year = per_year or periods_per_year(returns.index)
     reg = regimes.reindex(returns.index)
     names = reg.map(dict(enumerate(REGIMES))) if pd.api.types.is_numeric_dtype(reg) else reg
     df = pd.DataFrame({"r": returns.to_numpy(float), "regime": names.to_numpy()}).dropna()
@@ -268,62 +266,6 @@ def classification_metrics(y_true, prob_or_pred, task:str, n_bins:int=10) -> dic
     return dict(n=len(y), accuracy=float(accuracy_score(y, pred)), macro_f1=float(f1_score(y, pred, average="macro", zero_division=0)),
                 confusion=confusion_matrix(y, pred, labels=range(len(LABEL_CLASSES[task]))).tolist())
 
-# %% ../nbs/02f_evaluation.ipynb #9fa6eea3
-def _per_symbol(close:pd.Series, f:Callable[[pd.Series], pd.Series]) -> pd.Series:
-    "Apply `f` to each symbol's close separately (or to the whole series for one symbol)."
-    return close.groupby(level="symbol", group_keys=False).transform(f) if isinstance(close.index, pd.MultiIndex) else f(close)
-
-def buy_and_hold(close:pd.Series) -> pd.Series:
-    "Long every symbol on every bar."
-    return pd.Series(1.0, close.index, name="position")
-
-def ma_crossover(close:pd.Series, fast:int=20, slow:int=50) -> pd.Series:
-    "+1 while the `fast`-bar mean of the close is above the `slow`-bar mean, -1 while below, 0 until both exist."
-    sign = lambda c: np.sign(c.rolling(fast).mean() - c.rolling(slow).mean()).fillna(0.0)
-    return _per_symbol(close, sign).rename("position")
-
-def oracle_positions(truth:pd.DataFrame) -> pd.Series:
-    "The synthetic market's oracle: the sign of the true expected forward return (`truth` from `synthetic_market`)."
-    return np.sign(truth["expected_return"]).rename("position")
-
-# %% ../nbs/02f_evaluation.ipynb #ac33b2a3
-BASELINE_MODELS = {   # name -> seed -> unfitted scikit-learn classifier; strong shrinkage: many correlated features, few rows
-    "logreg": lambda seed: make_pipeline(SimpleImputer(strategy="median"), StandardScaler(), LogisticRegression(C=0.01, max_iter=1000, random_state=seed)),
-    "hgb": lambda seed: HistGradientBoostingClassifier(max_iter=100, learning_rate=0.05, max_leaf_nodes=15, min_samples_leaf=50,
-                                                       l2_regularization=1.0, early_stopping=False, random_state=seed),
-}
-
-def fit_classifiers(X_train:pd.DataFrame, y_train:pd.DataFrame, make:Callable, seed:int=0) -> dict:
-    "One classifier `make(seed)` per task of `y_train` (buy, sell, direction), fitted on the rows whose target is known."
-    fitted = {}
-    for task in ("buy", "sell", "direction"):
-        if task in y_train:
-            known = y_train[task].notna().to_numpy()
-            fitted[task] = make(seed).fit(X_train[known], y_train[task][known].astype(int))
-    return fitted
-
-def predict_frame(classifiers:dict, X:pd.DataFrame) -> pd.DataFrame:
-    "A predictions frame on `X`'s index from `fit_classifiers` output; classes absent from training get probability 0."
-    cols = {}
-    for task, model in classifiers.items():
-        p = np.zeros((len(X), len(LABEL_CLASSES[task])))
-        p[:, model.classes_] = model.predict_proba(X)
-        cols |= {f"{task}_prob": p[:, 1]} if task != "direction" else dict(zip(DIRECTION_PROBS, p.T))
-    return pd.DataFrame(cols, index=X.index)
-
-def fit_baselines(X_train:pd.DataFrame, y_train:pd.DataFrame, X_test:pd.DataFrame, seed:int=0, models=BASELINE_MODELS) -> dict[str, pd.DataFrame]:
-    "Per model in `models`, a predictions frame on `X_test` from classifiers fitted on (`X_train`, `y_train[buy, sell, direction]`)."
-    with threadpool_limits(1):   # OpenMP gradient boosting is ~4x slower, not faster, when it shares 2 cores with torch
-        return {name: predict_frame(fit_classifiers(X_train, y_train, make, seed), X_test) for name, make in models.items()}
-
-# %% ../nbs/02f_evaluation.ipynb #b520d1b4
-def oracle_predictions(truth:pd.DataFrame, horizon:int=5, neutral_band:float=0.0) -> pd.DataFrame:
-    "A predictions frame (plus `regime`) from the synthetic market's `truth`; `horizon` must be the one `truth` was made with."
-    z = (truth["expected_return"] / (truth["vol"] * np.sqrt(horizon))).to_numpy()
-    up, down = norm.cdf(z - neutral_band), norm.cdf(-z - neutral_band)
-    return pd.DataFrame(dict(buy_prob=up, sell_prob=down, down_prob=down, up_prob=up, neutral_prob=1 - up - down,
-                             regime=truth["regime"].to_numpy()), index=truth.index)
-
 # %% ../nbs/02f_evaluation.ipynb #b12c301c
 def prediction_scores(labels:pd.DataFrame, predictions:pd.DataFrame) -> dict:
     "Flat classification scores of a predictions frame against `labels` (buy/sell AUC and Brier, direction/regime accuracy and macro F1)."
@@ -345,81 +287,3 @@ def classification_table(labels:pd.DataFrame, predictions:dict[str, pd.DataFrame
 def compare(results:dict[str, BacktestResult]) -> pd.DataFrame:
     "One row of metrics per named backtest: the shape of every strategy table natron reports."
     return pd.DataFrame.from_dict({k: r.metrics for k, r in results.items()}, orient="index")
-
-# %% ../nbs/02f_evaluation.ipynb #0e87d224
-def side_by_side(close:pd.Series, predictions:dict[str, pd.DataFrame], truth:pd.DataFrame|None=None, threshold:float=0.5,
-                 commission_bps:float=1.0, slippage_bps:float=1.0, timeframe=None, fast:int=20, slow:int=50) -> dict[str, BacktestResult]:
-    "Backtests of buy-and-hold, MA crossover, each predictions frame (by `positions_from_predictions`) and, with `truth`, the oracle, on the predictions' rows."
-    rows = next(iter(predictions.values())).index if predictions else close.index
-    if not all(p.index.equals(rows) for p in predictions.values()): raise ValueError("every predictions frame must be on the same test rows")
-    px = close.loc[rows]
-    run = lambda pos: backtest(px, pos.loc[rows], commission_bps, slippage_bps, timeframe)
-    out = {"buy_and_hold": run(buy_and_hold(px)), f"ma_crossover_{fast}_{slow}": run(ma_crossover(close, fast, slow))}
-    out |= {name: run(positions_from_predictions(p, threshold)) for name, p in predictions.items()}
-    if truth is not None: out["oracle"] = run(oracle_positions(truth))
-    return out
-
-# %% ../nbs/02f_evaluation.ipynb #2fd0fe2a
-def mean_std(tables:list[pd.DataFrame], text:bool=False) -> pd.DataFrame:
-    "Cell-wise mean and sample std of same-shaped numeric tables (one per seed): columns (mean|std, metric), or 'mean ± std' strings."
-    stacked = pd.concat([t.select_dtypes("number") for t in tables], keys=range(len(tables)))
-    g = stacked.groupby(level=1, sort=False)
-    mean, std = g.mean(), g.std(ddof=1)
-    if text: return mean.map(lambda v: f"{v:.3g}") + " ± " + std.map(lambda v: f"{v:.2g}")
-    return pd.concat({"mean": mean, "std": std}, axis=1)
-
-# %% ../nbs/02f_evaluation.ipynb #e4dd07a8
-FOLD_METRICS = ("total_return", "sharpe", "max_drawdown", "hit_rate", "exposure", "n_trades")
-
-@dataclass
-class WalkForwardResult:
-    "What `walk_forward` returns; every number is out of sample."
-    folds: pd.DataFrame        # one row per fold: spans, sizes, re-trained?, `FOLD_METRICS` beside buy-and-hold, classification scores
-    regimes: pd.DataFrame      # `regime_breakdown` of the stitched test returns (empty without `regimes`)
-    predictions: pd.DataFrame  # the predictions of every test row
-    returns: pd.Series         # stitched net portfolio return per test bar
-    metrics: dict              # `strategy_metrics` of `returns`
-
-def _fold_row(i:int, times:pd.Index, train, test, retrained:bool, bt:BacktestResult, bh:BacktestResult) -> dict:
-    return dict(fold=i, train_start=times[train].min(), train_end=times[train].max(), test_start=times[test].min(),
-                test_end=times[test].max(), train_rows=len(train), test_rows=len(test), retrained=retrained,
-                **{k: bt.metrics[k] for k in FOLD_METRICS}, **{f"buy_hold_{k}": bh.metrics[k] for k in ("total_return", "sharpe")})
-
-# %% ../nbs/02f_evaluation.ipynb #21ac2ff9
-def walk_forward(candles:pd.DataFrame, fit:Callable, folds, labels:pd.DataFrame|None=None, regimes:pd.Series|None=None,
-                 to_positions:Callable=positions_from_predictions, retrain_every:int=1, commission_bps:float=1.0,
-                 slippage_bps:float=1.0, timeframe=None) -> WalkForwardResult:
-    "Fit on each fold's training rows (every `retrain_every`-th fold), predict and backtest its test rows; per-fold and per-regime summaries."
-    times, close = _times(candles.index), candles["close"]
-    rows, preds, rets, per_symbol, predict = [], [], [], [], None
-    for i, (train, test) in enumerate(tqdm(list(folds), desc="walk-forward", disable=None)):
-        start, end = times[train].min(), times[test].max()
-        if times[train].max() >= times[test].min(): raise ValueError(f"fold {i}: training rows reach {times[train].max()}, not before the test span ({times[test].min()})")
-        retrain = predict is None or i % retrain_every == 0
-        if retrain: predict = fit(candles.iloc[train])
-        pred = predict(candles[(times >= start) & (times <= end)]).reindex(candles.index[test])
-        bt = backtest(close.iloc[test], to_positions(pred), commission_bps, slippage_bps, timeframe)
-        bh = backtest(close.iloc[test], buy_and_hold(close.iloc[test]), commission_bps, slippage_bps, timeframe)
-        row = _fold_row(i, times, train, test, retrain, bt, bh)
-        log.info("fold %d: test %s .. %s, %s, Sharpe %.2f (buy-and-hold %.2f)", i, row["test_start"], row["test_end"],
-                 "re-trained" if retrain else "reused the model", row["sharpe"], row["buy_hold_sharpe"])
-        rows.append(row | (prediction_scores(labels, pred) if labels is not None else {}))
-        preds.append(pred); rets.append(bt.returns); per_symbol.append(bt.symbol_returns)
-    returns = pd.concat(rets)
-    if not returns.index.is_unique: raise ValueError("test spans overlap: a bar would be counted twice")
-    by_regime = regime_breakdown(pd.concat(per_symbol), regimes, timeframe) if regimes is not None else pd.DataFrame()
-    return WalkForwardResult(pd.DataFrame(rows).set_index("fold"), by_regime, pd.concat(preds), returns, strategy_metrics(returns, timeframe=timeframe))
-
-# %% ../nbs/02f_evaluation.ipynb #9f203203
-def bench_backtest(n_bars:int=1_000_000, repeats:int=5, seed:int=0) -> dict:
-    "Median seconds of `backtest` over `repeats` runs on `n_bars` hourly bars (one symbol), with bars per second and the trade count."
-    rng = np.random.default_rng(seed)
-    time = pd.date_range("2000-01-01", periods=n_bars, freq="h", tz="UTC", name="time", unit="ns")
-    close = pd.Series(100 * np.exp(np.cumsum(rng.normal(0, 1e-3, n_bars))), time, name="close")
-    positions = ma_crossover(close)
-    seconds = []
-    for _ in range(repeats):
-        t0 = perf_counter()
-        result = backtest(close, positions)
-        seconds.append(perf_counter() - t0)
-    return dict(n_bars=n_bars, seconds=median(seconds), bars_per_second=n_bars / median(seconds), n_trades=len(result.trades))

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['log', 'is_intraday', 'available_inputs', 'FeatureEngine', 'passthrough_columns', 'feature_docs', 'startup_mismatches',
-           'tail_mismatches', 'ta_all_features', 'tail_latency', 'bench_features']
+           'tail_mismatches']
 
 # %% ../nbs/01d_features.ipynb #2e07eb82
 def is_intraday(index:pd.DatetimeIndex) -> bool:
@@ -150,48 +150,3 @@ def tail_mismatches(engine:FeatureEngine, candles:pd.DataFrame,
             same = (np.abs(x - y) <= atol) | (np.isnan(x) & np.isnan(y))
             bad |= {full.columns[j] for j in np.flatnonzero(~same.all(0))}
     return sorted(bad)
-
-# %% ../nbs/01d_features.ipynb #ecc7255a
-def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
-    "Median duration of up to `repeats` runs of `fn`, stopping early once they have taken `max_seconds` in all."
-    times = []
-    while len(times) < repeats and sum(times) <= max_seconds:
-        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-def ta_all_features(candles:pd.DataFrame) -> pd.DataFrame:
-    "`ta.add_all_ta_features` (fillna=False) on a single-symbol candle frame: the reference the engine is timed against."
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        return ta.add_all_ta_features(candles.copy(), "open", "high", "low", "close", "volume", fillna=False)
-
-def tail_latency(engine:FeatureEngine|None=None, # None: every feature
-                 repeats:int=50,
-                 last:int|None=96) -> float:       # rows wanted (None: all of them)
-    "Median seconds of `engine.transform(..., last=last)` on one symbol's last `warmup + 96` candles (`last=96`: the features of one live prediction)."
-    engine = engine or FeatureEngine()
-    tail = synthetic_market(engine.warmup + 96, "SYN_US500")[0]
-    engine.transform(tail, last=last)
-    return _median_seconds(lambda: engine.transform(tail, last=last), repeats)
-
-# %% ../nbs/01d_features.ipynb #d6daf0d1
-def bench_features(sizes=(10_000, 100_000), # candles per run (one synthetic index)
-                   repeats:int=3,            # runs per timing; the median is reported
-                   tail_repeats:int=50,      # runs of the tail-latency timing
-                   max_seconds:float=60.0    # stop repeating a timing once its runs took this long (ta on 100k)
-                  ) -> pd.DataFrame:
-    "Seconds and rows/s of the full engine, of `ta.add_all_ta_features` and of each group alone (median of `repeats`), and the tail latency."
-    rows = []
-    for n in sizes:
-        candles = synthetic_market(n, "SYN_US500")[0]
-        ta_s = _median_seconds(lambda: ta_all_features(candles), repeats, max_seconds)
-        rows.append(("ta.add_all_ta_features", n, ta_s, 1.0))
-        engine_s = _median_seconds(lambda: FeatureEngine().transform(candles), repeats)
-        rows.append(("engine", n, engine_s, ta_s / engine_s))
-        for g in GROUPS:
-            eng = FeatureEngine(groups=[g])
-            rows.append((f"group {g} ({len(eng.specs)} features)", n, _median_seconds(lambda: eng.transform(candles), repeats), np.nan))
-    eng = FeatureEngine()
-    for last in (None, 96): rows.append((f"engine tail (warmup + 96 rows, last={last})", eng.warmup + 96, tail_latency(eng, tail_repeats, last), np.nan))
-    out = pd.DataFrame(rows, columns=["what", "rows", "seconds", "speedup_vs_ta"])
-    return out.assign(rows_per_s=out.rows / out.seconds)[["what", "rows", "seconds", "rows_per_s", "speedup_vs_ta"]]

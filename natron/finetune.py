@@ -15,15 +15,18 @@ import torch
 from torch import nn
 from .bundle import NatronModelBundle, provenance
 from .data import phase_candles
+from .evaluation import DIRECTION_PROBS, prediction_scores
 from .model import build_model, head_probabilities, model_config, multitask_loss, PRESETS
 from .pretrain import load_encoder
+from .scoreboard import Scoreboard, choose_threshold, fit_baselines, hidden_state_reference, runner, scoreboard
 from .sequences import prepare_data
-from .training import fit, train_config, world
+from .labels import LABEL_CLASSES
+from .training import collate, fit, train_config, world
 
 # %% auto #0
-__all__ = ['log', 'CHANCE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
-           'predict_windows', 'predictions_frame', 'split_scores', 'make_bundle', 'finetune', 'compare_on_test',
-           'edge_share', 'bench_learn']
+__all__ = ['log', 'HEADLINE', 'CHANCE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
+           'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle', 'label_summary',
+           'finetune', 'score_splits', 'edge_share', 'bench_learn']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -76,7 +79,7 @@ class MultiTaskObjective(nn.Module):
         cw = {k[3:]: v for k, v in self.named_buffers() if k.startswith("cw_")}
         loss, parts = multitask_loss(out, y, self.head_weights, cw)
         if self.cfg.risk_weight:
-            rl = risk_loss(implied_position(out.direction), y["returns"][:, 0], y["row"], self.cfg)
+            rl = risk_loss(implied_position(out.direction), y["next_return"], y["row"], self.cfg)
             loss, parts["risk"] = loss + self.cfg.risk_weight * rl, rl.detach()
         return loss, parts
 
@@ -84,7 +87,6 @@ class MultiTaskObjective(nn.Module):
 @torch.inference_mode()
 def predict_windows(model:nn.Module, dataset, batch_size:int=512) -> dict[str, np.ndarray]:
     "Probabilities of every head (and the pooled embedding) for every window of `dataset`: name -> array."
-    from natron.training import collate
     model.eval()
     device = next(model.parameters()).device
     out = {k: [] for k in ("buy", "sell", "direction", "regime", "embedding")}
@@ -95,59 +97,80 @@ def predict_windows(model:nn.Module, dataset, batch_size:int=512) -> dict[str, n
 
 def predictions_frame(pred:dict, rows:pd.Index) -> pd.DataFrame:
     "`predict_windows` output as a natron predictions frame (buy_prob, sell_prob, down/up/neutral_prob, regime) on `rows`."
-    from natron.evaluation import DIRECTION_PROBS
     return pd.DataFrame({"buy_prob": pred["buy"], "sell_prob": pred["sell"], **dict(zip(DIRECTION_PROBS, pred["direction"].T)),
                          "regime": pred["regime"].argmax(1)}, index=rows)
 
 def split_scores(model:nn.Module, data, split:str) -> dict[str, float]:
     "AUC and Brier for buy/sell, accuracy and macro-F1 for direction/regime of `model` on the windows of `split`."
-    from natron.evaluation import prediction_scores
     return prediction_scores(data.labels, predictions_frame(predict_windows(model, data.dataset(split)), data.index[data.splits[split]]))
 
 # %% ../nbs/03_finetune.ipynb #84845f15
-def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None, engine_config:dict|None=None, **meta) -> NatronModelBundle:
-    "A bundle of `model` trained on prepared `data`, with its provenance and headline `metrics`."
+def split_spans(data) -> dict:
+    "First and last bar of each split's windows (what a window reads back from its end is the window, not the span)."
     t = data.index.get_level_values("time") if isinstance(data.index, pd.MultiIndex) else data.index
+    return {k: [str(t[r].min()), str(t[r].max())] for k, r in data.splits.items() if len(r)}
+
+def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None, engine_config:dict|None=None, **meta) -> NatronModelBundle:
+    "A bundle of `model` trained on prepared `data`, with its provenance (training span, every split's span) and headline `metrics`."
+    spans = split_spans(data)
     symbols = list(data.index.unique("symbol")) if isinstance(data.index, pd.MultiIndex) else []
     return NatronModelBundle(
         model_state={k: v.detach().cpu() for k, v in model.state_dict().items()}, model_config=asdict(model.cfg),
         feature_columns=data.feature_columns, scaler_mean=data.scaler.mean_, scaler_scale=data.scaler.scale_,
         window_length=data.window, label_config=data.labeler.state(), phases=list(phases), feature_config=engine_config or {},
-        train_meta=provenance(data_start=str(t.min()), data_end=str(t.max()), symbols=symbols, metrics=metrics or {}, **meta))
+        train_meta=provenance(data_start=spans["train"][0], data_end=spans["train"][1], spans=spans, symbols=symbols, metrics=metrics or {}, **meta))
+
+# %% ../nbs/03_finetune.ipynb #a067f11f
+def label_summary(data) -> dict:
+    "The labeller's fitted thresholds and, per split, the share of each buy/sell/direction/regime class among known labels."
+    shares = {}
+    for split, rows in data.splits.items():
+        y = data.labels.iloc[rows]
+        shares[split] = {f"{task}={name}": float((y[task] == k).sum() / max(y[task].notna().sum(), 1))
+                         for task in ("buy", "sell", "direction", "regime") for k, name in enumerate(LABEL_CLASSES[task])
+                         if task not in ("buy", "sell") or k == 1}
+    return {"thresholds": {k: float(v) for k, v in (data.labeler.thresholds_ or {}).items()}, "class_shares": shares}
 
 # %% ../nbs/03_finetune.ipynb #e16a5a91
+HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table
+
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
-             cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None, **train_overrides):
-    "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, test metrics) and writes the bundle to out_dir."
+             cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
+             splits:dict|None=None,      # `chronological_split` arguments; None: 70% train, 15% validation, 15% test
+             data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
+             **train_overrides):
+    "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, {val, test} scores) and writes the bundle to out_dir."
     torch.manual_seed(seed)
     window = window or PRESETS[preset]["window"]
-    data = prepare_data(candles, window=window, engine=engine)
+    data = prepare_data(candles, window=window, engine=engine, **({"splits": splits} if splits else {}))
     model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window))
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
     objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg)
     evaluate = lambda obj: {f"val_{k}": v for k, v in split_scores(obj.model, data, "val").items()}
     result = fit(objective, data.dataset("train"), data.dataset("val"), train_config(preset, seed=seed, **train_overrides), out_dir, evaluate)
-    test = split_scores(model, data, "test")
+    frames = {s: predictions_frame(predict_windows(model, data.dataset(s)), data.index[data.splits[s]]) for s in ("val", "test") if len(data.splits[s])}
+    scores = {s: prediction_scores(data.labels, f) for s, f in frames.items()}        # the epoch was chosen on val; test is read here, once
+    threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
-        make_bundle(model, data, phases, test, backbone=backbone, preset=preset, seed=seed).save(Path(out_dir) / "natron_v2.pt")
-        (Path(out_dir) / "metrics.json").write_text(json.dumps({"history": result.history.to_dict("records"), "test": test,
-            "finetune_config": asdict(cfg), "headline": {k: test[k] for k in ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")}}, indent=1))
-    return model, result, data, test
+        headline = {k: {split: scores[split].get(k) for split in scores} for k in HEADLINE}
+        make_bundle(model, data, phases, headline, backbone=backbone, preset=preset, seed=seed, threshold=threshold, data=data_params).save(Path(out_dir) / "natron_v2.pt")
+        (Path(out_dir) / "metrics.json").write_text(json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
+            **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data), "finetune_config": asdict(cfg)}, indent=1))
+    return model, result, data, scores
 
 # %% ../nbs/03_finetune.ipynb #e35f3546
-def compare_on_test(model:nn.Module, data, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "(classification table, backtest table) of the model, logistic regression, gradient boosting and, with `truth`, the oracle on the test windows."
-    from natron.evaluation import fit_baselines, oracle_predictions, classification_table, side_by_side, compare
-    train, test = data.index[data.splits.train], data.index[data.splits.test]
+def score_splits(model:nn.Module, data, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0, **board) -> Scoreboard:
+    "The scoreboard of `model` beside the tuned baselines and, with `truth`, the hidden-state reference, on the validation and test windows."
+    rows = {s: data.index[data.splits[s]] for s in ("train", "val", "test")}
+    out = rows["val"].append(rows["test"])
     X = pd.DataFrame(data.features, index=data.index, columns=data.feature_columns)
-    preds = {"natron": predictions_frame(predict_windows(model, data.dataset("test")), test),
-             **fit_baselines(X.loc[train], data.labels.loc[train], X.loc[test], seed)}
-    if truth is not None: preds["oracle"] = oracle_predictions(truth, data.labeler.config.horizon).loc[test]
-    scores = classification_table(data.labels, preds)
-    backtests = compare(side_by_side(candles.close, {k: v for k, v in preds.items() if k != "oracle"}, truth.loc[test] if truth is not None else None))
-    return scores, backtests
+    preds = {"natron": pd.concat([predictions_frame(predict_windows(model, data.dataset(s)), rows[s]) for s in ("val", "test")]),
+             **fit_baselines(X.loc[rows["train"]], data.labels.loc[rows["train"]], X.loc[rows["val"]], data.labels.loc[rows["val"]], X.loc[out], seed)}
+    if truth is not None:
+        preds["hidden_state_reference"] = hidden_state_reference(truth.loc[out], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
+    return scoreboard(candles, data.labels, preds, rows["val"], rows["test"], **board)
 
 # %% ../nbs/03_finetune.ipynb #bbbd0311
 CHANCE = {"buy_auc": 0.5, "sell_auc": 0.5, "direction_accuracy": 1 / 3}

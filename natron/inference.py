@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
 from .data import CANDLE_COLUMNS, REGIMES, CandleError, load_candles, synthetic_market, validate_candles
-from .evaluation import ACTIONS, DIRECTION_PROBS, compare, side_by_side
+from .evaluation import ACTIONS, DIRECTION_PROBS, compare
 from .features import FeatureEngine
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
@@ -330,9 +330,9 @@ def write_metrics(metrics:dict, path) -> Path:
 # %% ../nbs/05_inference.ipynb #6e5b5514
 DASHBOARD_METRICS = ["total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "exposure", "n_trades"]
 
-def predict_db(model_path, db, symbols=None, output=None, evaluate:bool=True, metrics_output=None, threshold:float=0.5,
+def predict_db(model_path, db, symbols=None, output=None, evaluate:bool=True, metrics_output=None, threshold:float|None=None,
                device="cpu") -> tuple[pd.DataFrame, dict]:
-    "Score every candle of `db` (all or `symbols`); (predictions, {strategy: metrics}), written to `output` / `metrics_output` if given."
+    "Score every candle of `db` (all or `symbols`); (predictions, {strategy: metrics}), written to `output` / `metrics_output` if given; trades at the bundle's validation threshold unless `threshold` is given."
     predictor = load_predictor(model_path, device)
     candles = load_candles(db, list(symbols) if symbols else None)
     preds = predictor.predict_batch(candles)
@@ -341,7 +341,9 @@ def predict_db(model_path, db, symbols=None, output=None, evaluate:bool=True, me
     preds["close"], preds["realised_return"] = close.loc[preds.index], (nxt / close - 1).loc[preds.index]
     metrics = {}
     if evaluate and preds["realised_return"].notna().any():
-        metrics = compare(side_by_side(close, {"natron": preds}, threshold=threshold)).to_dict(orient="index")
+        from natron.scoreboard import backtest_models      # scikit-learn stays out of serving workers
+        chosen = threshold if threshold is not None else predictor.bundle.train_meta.get("threshold", 0.5)   # chosen on validation at training
+        metrics = compare(backtest_models(candles, preds.index, {"natron": preds}, {"natron": chosen})).to_dict(orient="index")
     if output: _write_table(preds, Path(output))
     if metrics_output and metrics: write_metrics(metrics, metrics_output)
     return preds, metrics

@@ -18,10 +18,13 @@ from plotly.subplots import make_subplots
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
-from .data import REGIMES, infer_timeframe, phase_candles
-from .evaluation import (BASELINE_MODELS, DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, WalkForwardResult, bars_per_year,
-                               classification_metrics, classification_table, compare, drawdown, fit_baselines, fit_classifiers,
-                               mean_std, oracle_predictions, predict_frame, side_by_side, walk_forward)
+from .bundle import NatronModelBundle
+from .data import REGIMES, phase_candles
+from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, compare,
+                               drawdown)
+from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
+                               mean_std, predict_frame, scoreboard, tune_classifiers, walk_forward)
+from .stats import edge_metrics, edge_verdict, periods_per_year
 from .features import REGISTRY, FeatureEngine
 from .finetune import finetune, make_bundle
 from .inference import NatronPredictor, load_predictor, _markdown
@@ -31,26 +34,30 @@ from .sequences import PreparedData, prepare_data
 from .training import collate
 
 # %% auto #0
-__all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'FOLD_COLUMNS', 'CSS', 'STRATEGY_COLUMNS', 'HEADLINE', 'color',
-           'styled', 'equity_figure', 'drawdown_figure', 'rolling_sharpe', 'rolling_sharpe_figure', 'confusion_figure',
-           'calibration_figure', 'label_distribution_figure', 'regime_timeline_figure', 'feature_groups',
-           'split_windows', 'importance_score', 'permutation_importance', 'importance_figure', 'transformer_fit',
-           'logreg_fit', 'walk_forward_models', 'fold_table', 'fold_summary', 'fold_figure', 'Section', 'build_report',
-           'run_params', 'run_bundle', 'rl_seed_records', 'predictions_on_test', 'side_by_side_on_test',
-           'RunEvaluation', 'evaluate_run', 'strategy_sections', 'classification_section', 'rl_seed_table',
-           'rl_seed_figure', 'rl_section', 'report_sections', 'report_metrics', 'summary_markdown', 'write_report',
-           'read_predictions', 'report_from_predictions']
+__all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'REFERENCES', 'WALK_FORWARD_MODELS', 'FOLD_COLUMNS', 'CSS',
+           'STRATEGY_COLUMNS', 'HEADLINE', 'color', 'styled', 'equity_figure', 'drawdown_figure', 'rolling_sharpe',
+           'rolling_sharpe_figure', 'confusion_figure', 'calibration_figure', 'label_distribution_figure',
+           'regime_timeline_figure', 'feature_groups', 'split_windows', 'importance_score', 'permutation_importance',
+           'importance_figure', 'transformer_fit', 'baseline_fit', 'walk_forward_models', 'fold_table', 'fold_summary',
+           'fold_figure', 'Section', 'build_report', 'run_bundle', 'run_params', 'rl_seed_records',
+           'predictions_on_splits', 'score_run', 'RunEvaluation', 'evaluate_run', 'side_by_side_table',
+           'strategy_sections', 'classification_section', 'rl_seed_table', 'rl_seed_figure', 'rl_section',
+           'report_sections', 'report_metrics', 'summary_markdown', 'write_report', 'read_predictions',
+           'report_from_predictions']
 
 # %% ../nbs/05a_report.ipynb #ebd697f8
 log = logging.getLogger(__name__)
-COLORS = {"natron": "#d62728", "natron_rl": "#9467bd", "buy_and_hold": "#7f7f7f", "logreg": "#1f77b4", "hgb": "#2ca02c", "oracle": "#ff7f0e",
+COLORS = {"natron": "#d62728", "natron_rl": "#9467bd", "buy_and_hold": "#7f7f7f", "logreg": "#1f77b4", "hgb": "#2ca02c", "lightgbm": "#17becf",
+          "hidden_state_reference": "#ff7f0e", "bayes_filter": "#e377c2",
           "supervised": "#d62728", "bandit": "#9467bd", "ppo": "#8c564b", "flat": "#c7c7c7"}   # the last four: the RL phase's names
 REGIME_COLORS = dict(zip(REGIMES, ("#1a9850", "#91cf60", "#9e9e9e", "#fc8d59", "#d73027", "#7b3294")))
 SPLIT_COLORS = {"train": "#1f77b4", "val": "#ff7f0e", "test": "#2ca02c"}
 
 def color(name:str) -> str:
-    "The colour of a strategy or model in every figure (moving-average crossovers share one; unknown names get teal)."
-    return COLORS.get(name, "#bcbd22" if name.startswith("ma_crossover") else "#17becf")
+    "The colour of a strategy or model in every figure (moving-average crossovers share one; unknown names get brown)."
+    return COLORS.get(name, "#bcbd22" if name.startswith("ma_crossover") else "#8c564b")
+
+REFERENCES = ("hidden_state_reference", "bayes_filter")   # know what no trader knows: drawn dotted
 
 def styled(fig:go.Figure, title:str, height:int=420, **layout) -> go.Figure:
     "`fig` in natron's common layout: white template, a title, room for the axis labels."
@@ -58,9 +65,9 @@ def styled(fig:go.Figure, title:str, height:int=420, **layout) -> go.Figure:
                              margin=dict(l=70, r=30, t=80, b=60), **layout)
 
 def _lines(series:dict[str, pd.Series], title:str, yaxis:str, **layout) -> go.Figure:
-    "One line per named series, in the strategy's colour (dotted for the oracle)."
+    "One line per named series, in the strategy's colour (dotted for the references)."
     fig = go.Figure([go.Scatter(x=s.index, y=s.to_numpy(), name=k, mode="lines",
-                                line=dict(color=color(k), width=1.6, dash="dot" if k == "oracle" else "solid")) for k, s in series.items()])
+                                line=dict(color=color(k), width=1.6, dash="dot" if k in REFERENCES else "solid")) for k, s in series.items()])
     return styled(fig, title, yaxis_title=yaxis, **layout)
 
 # %% ../nbs/05a_report.ipynb #7b03fe35
@@ -72,15 +79,15 @@ def drawdown_figure(results:dict[str, BacktestResult]) -> go.Figure:
     "Fall of each backtest's equity below its running peak."
     return _lines({k: drawdown(r.equity) for k, r in results.items()}, "Drawdown", "below the running peak", yaxis_tickformat=".0%")
 
-def rolling_sharpe(returns:pd.Series, window:int, timeframe=None) -> pd.Series:
-    "Annualised Sharpe ratio of per-bar `returns` over the trailing `window` bars (NaN until it fills, or while flat)."
+def rolling_sharpe(returns:pd.Series, window:int, per_year:float|None=None) -> pd.Series:
+    "Annualised Sharpe ratio of per-bar `returns` over the trailing `window` bars (NaN until it fills, or while flat), on the data's calendar."
     r = returns.rolling(window)
-    return (r.mean() / r.std() * np.sqrt(bars_per_year(timeframe or infer_timeframe(returns)))).replace([np.inf, -np.inf], np.nan)
+    return (r.mean() / r.std() * np.sqrt(per_year or periods_per_year(returns.index))).replace([np.inf, -np.inf], np.nan)
 
-def rolling_sharpe_figure(results:dict[str, BacktestResult], window:int=168, timeframe=None) -> go.Figure:
+def rolling_sharpe_figure(results:dict[str, BacktestResult], window:int=168, per_year:float|None=None) -> go.Figure:
     "Rolling annualised Sharpe ratio of each backtest's net returns over `window` bars (a quarter of the span, if that is shorter)."
     window = min(window, max(2, min(len(r.returns) for r in results.values()) // 4))
-    series = {k: rolling_sharpe(r.returns, window, timeframe).dropna() for k, r in results.items()}
+    series = {k: rolling_sharpe(r.returns, window, per_year).dropna() for k, r in results.items()}
     return _lines(series, f"Rolling Sharpe ratio ({window} bars, annualised)", "Sharpe ratio")
 
 # %% ../nbs/05a_report.ipynb #fdc57a6a
@@ -114,7 +121,7 @@ def calibration_figure(labels:pd.DataFrame, predictions:dict[str, pd.DataFrame],
         for name, p in _having(predictions, [f"{task}_prob"]).items():
             bins = pd.DataFrame(classification_metrics(labels[task].reindex(p.index), p[f"{task}_prob"], task, n_bins)["calibration"])
             fig.add_trace(go.Scatter(x=bins.predicted, y=bins.observed, customdata=bins["count"], mode="lines+markers", name=name, legendgroup=name,
-                                     showlegend=j == 1, line=dict(color=color(name), dash="dot" if name == "oracle" else "solid"),
+                                     showlegend=j == 1, line=dict(color=color(name), dash="dot" if name in REFERENCES else "solid"),
                                      hovertemplate="predicted %{x:.2f}<br>observed %{y:.2f}<br>%{customdata} windows"), 1, j)
     fig.update_xaxes(title_text="mean predicted probability", range=[0, 1])
     fig.update_yaxes(title_text="observed frequency", range=[0, 1], col=1)
@@ -208,31 +215,38 @@ def importance_figure(importance:pd.DataFrame, top:int=20) -> go.Figure:
 
 # %% ../nbs/05a_report.ipynb #dc7df29d
 def transformer_fit(preset:str="smoke", seed:int=0):
-    "A `walk_forward` fit: fine-tune a fresh natron model on the fold's candles (its own features, labeler and scaler) and predict with it."
-    def fit(train:pd.DataFrame):
-        model, _, data, _ = finetune(train, preset, None, seed, progress=False)
+    "A `walk_forward` fit: fine-tune a fresh natron model on the fold's training part, early-stopped on its validation slice."
+    def fit(train:pd.DataFrame, val:pd.DataFrame):
+        splits = dict(dates=(_times(val.index).min(), None))            # train | val; no test inside a fold
+        model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, splits=splits, progress=False)
         return NatronPredictor(make_bundle(model, data, ["finetune"])).predict_batch
     return fit
 
-def logreg_fit(train:pd.DataFrame):
-    "A `walk_forward` fit: the logistic-regression baseline on the fold's own features and labels."
-    models = fit_classifiers(FeatureEngine().transform(train), LabelGeneratorV2().fit(train).transform(train), BASELINE_MODELS["logreg"])
-    return lambda candles: predict_frame(models, FeatureEngine().transform(candles))
+def baseline_fit(name:str, seed:int=0):
+    "A `walk_forward` fit: the baseline `name` of `BASELINE_MODELS` on the fold's own features and labels, tuned on its validation slice."
+    def fit(train:pd.DataFrame, val:pd.DataFrame):
+        both = pd.concat([train, val]).sort_index()
+        X, y = FeatureEngine().transform(both), LabelGeneratorV2().fit(train).transform(both)   # thresholds from the training part only
+        models, _ = tune_classifiers(X.loc[train.index], y.loc[train.index], X.loc[val.index], y.loc[val.index], BASELINE_MODELS[name], seed)
+        return lambda candles: predict_frame(models, FeatureEngine().transform(candles))
+    return fit
 
-def walk_forward_models(candles:pd.DataFrame, truth:pd.DataFrame|None=None, folds:int=3, retrain_every:int=2, preset:str="smoke",
+WALK_FORWARD_MODELS = ("natron", "logreg", "lightgbm")
+
+def walk_forward_models(candles:pd.DataFrame, truth:pd.DataFrame|None=None, folds:int=3, retrain_every:int=1, preset:str="smoke",
                         seed:int=0, first_train:float=0.5) -> dict[str, WalkForwardResult]:
-    "Walk-forward of a re-trained natron model and the logistic regression over the same `folds` expanding folds after the first `first_train` of the timeline."
+    "Walk-forward of a re-trained natron model and the baselines over the same `folds` expanding folds after the first `first_train` of the timeline."
     n = candles.index.get_level_values("time").nunique() if isinstance(candles.index, pd.MultiIndex) else len(candles)
     train_size = int(n * first_train)
     fold_rows = list(sequences.walk_forward_folds(candles.index, train_size, (n - train_size) // folds, mode="expanding"))
     labels = LabelGeneratorV2().fit(candles.iloc[fold_rows[0][0]]).transform(candles)     # scoring labels: thresholds of the first training span
     regimes = truth["regime"] if truth is not None else None
+    fits = {"natron": transformer_fit(preset, seed), **{name: baseline_fit(name, seed) for name in WALK_FORWARD_MODELS[1:]}}
     with threadpool_limits(1):
-        return {name: walk_forward(candles, fit, fold_rows, labels, regimes, retrain_every=retrain_every)
-                for name, fit in {"natron": transformer_fit(preset, seed), "logreg": logreg_fit}.items()}
+        return {name: walk_forward(candles, fit, fold_rows, labels, regimes, retrain_every=retrain_every) for name, fit in fits.items()}
 
 # %% ../nbs/05a_report.ipynb #e908d5a8
-FOLD_COLUMNS = ["test_start", "test_end", "retrained", "total_return", "sharpe", "max_drawdown", "n_trades", "buy_hold_total_return",
+FOLD_COLUMNS = ["test_start", "test_end", "retrained", "threshold", "total_return", "sharpe", "max_drawdown", "n_trades", "buy_hold_total_return",
                 "buy_hold_sharpe", "buy_auc", "sell_auc", "direction_accuracy"]
 
 def fold_table(wf:dict[str, WalkForwardResult]) -> pd.DataFrame:
@@ -288,45 +302,50 @@ def build_report(sections:list[Section], title:str="natron report", subtitle:str
             f"<body><h1>{html.escape(title)}</h1><p>{html.escape(subtitle)}</p><nav><ul>{toc}</ul></nav>\n{body}\n</body></html>\n")
 
 # %% ../nbs/05a_report.ipynb #68478c9e
-def run_params(run_dir) -> dict:
-    "The data parameters of a run as its finetune phase resolved them: the common values, then the phase's own block."
-    p = json.loads((Path(run_dir) / "run.json").read_text())["params"]
-    own = p.get("phases", {}).get("finetune", {})
-    return {k: v for k, v in p.items() if k not in ("phases", "name")} | {k: v for k, v in own.items() if k != "enabled"}
-
 def run_bundle(run_dir) -> Path:
-    "The run's final bundle: the RL phase's, else the fine-tuned one, else the top-level copy."
+    "The run's final bundle: the RL phase's, else the fine-tuned one, else the top-level copy (a phase's own output directory)."
     for rel in ("rl/natron_v2.pt", "finetune/natron_v2.pt", "natron_v2.pt"):
         if (Path(run_dir) / rel).exists(): return Path(run_dir) / rel
     raise FileNotFoundError(f"{run_dir} has no natron_v2.pt (rl/, finetune/ or top level): run the finetune phase first")
 
-def rl_seed_records(run_dir) -> pd.DataFrame | None:
-    "The RL phase's per-seed records (rl/metrics.json: one row per split, seed and strategy), or None when the run has no RL phase."
-    path = Path(run_dir) / "rl" / "metrics.json"
-    return pd.DataFrame(json.loads(path.read_text())["seed_table"]["records"]) if path.exists() else None
+def run_params(run_dir) -> dict:
+    "The data parameters of a run: from its run.json (a pipeline run: the common values, then the finetune phase's own), else from its bundle."
+    path = Path(run_dir) / "run.json"
+    if not path.exists():
+        data = NatronModelBundle.load(run_bundle(run_dir)).train_meta.get("data")
+        if data is None: raise ValueError(f"{run_dir} has no run.json and its bundle does not record its data: re-run the finetune phase")
+        return data
+    p = json.loads(path.read_text())["params"]
+    own = p.get("phases", {}).get("finetune", {})
+    return {k: v for k, v in p.items() if k not in ("phases", "name")} | {k: v for k, v in own.items() if k != "enabled"}
 
-def predictions_on_test(predictor:NatronPredictor, candles:pd.DataFrame) -> tuple[PreparedData, pd.DataFrame]:
-    "The data as the bundle was trained on it (features, split, labeler; its scaler checked) and the predictor's frame on the test rows."
+def rl_seed_records(run_dir) -> pd.DataFrame | None:
+    "The RL phase's per-seed records (its metrics.json: one row per split, seed and strategy), or None when the run has no RL phase."
+    path = next((p for p in (Path(run_dir) / "rl" / "metrics.json", Path(run_dir) / "metrics.json") if p.exists()), None)
+    records = json.loads(path.read_text()).get("seed_table") if path else None
+    return pd.DataFrame(records["records"]) if records else None
+
+def predictions_on_splits(predictor:NatronPredictor, candles:pd.DataFrame) -> tuple[PreparedData, pd.DataFrame]:
+    "The data as the bundle was trained on it (features, split, labeler; its scaler checked) and the predictor's frame on the validation and test rows."
     b = predictor.bundle
     data = prepare_data(candles, window=b.window_length, label_config=LabelGeneratorV2.from_state(b.label_config).config, engine=FeatureEngine(**b.feature_config))
     if data.feature_columns != b.feature_columns or not np.allclose(data.scaler.mean_, b.scaler_mean.numpy(), rtol=1e-5, atol=1e-6, equal_nan=True):
         raise ValueError("the run's data does not reproduce the bundle's training split (features or scaler differ): were the run's parameters changed?")
-    rows, frame = data.index[data.splits.test], predictor.predict_batch(candles)
+    rows, frame = data.index[np.r_[data.splits.val, data.splits.test]], predictor.predict_batch(candles)
     missing = rows.difference(frame.index)
-    if len(missing): raise ValueError(f"the predictor left {len(missing)} test row(s) without a prediction, first {missing[0]}")
+    if len(missing): raise ValueError(f"the predictor left {len(missing)} validation or test row(s) without a prediction, first {missing[0]}")
     return data, frame.loc[rows]
 
 # %% ../nbs/05a_report.ipynb #605f2b43
-def side_by_side_on_test(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0) -> tuple[dict, dict]:
-    "(predictions, backtests) on the test rows: natron (and its RL policy), the learned baselines fitted on the training rows, the oracle."
-    train, test = data.index[data.splits.train], frame.index
+def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0) -> tuple[dict, Scoreboard]:
+    "(predictions on the validation and test rows, scoreboard): natron (and its RL policy), the baselines tuned on validation, the references."
+    train, val, test = (data.index[data.splits[k]] for k in ("train", "val", "test"))
     X = pd.DataFrame(data.features, index=data.index, columns=data.feature_columns)
-    with threadpool_limits(1): baselines = fit_baselines(X.loc[train], data.labels.loc[train], X.loc[test], seed)
-    preds = {"natron": frame.drop(columns=[c for c in frame if c.startswith("rl_")]), **baselines}
-    traded = preds | ({"natron_rl": frame} if "rl_action" in frame else {})
-    backtests = side_by_side(candles["close"], traded, truth.loc[test] if truth is not None else None)
-    if truth is not None: preds["oracle"] = oracle_predictions(truth.loc[test], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
-    return preds, backtests
+    preds = {"natron": frame.drop(columns=[c for c in frame if c.startswith("rl_")]), **({"natron_rl": frame} if "rl_action" in frame else {}),
+             **fit_baselines(X.loc[train], data.labels.loc[train], X.loc[val], data.labels.loc[val], X.loc[frame.index], seed)}
+    if truth is not None:
+        preds["hidden_state_reference"] = hidden_state_reference(truth.loc[frame.index], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
+    return preds, scoreboard(candles, data.labels, preds, val, test)
 
 @dataclass
 class RunEvaluation:
@@ -337,35 +356,55 @@ class RunEvaluation:
     candles: pd.DataFrame
     truth: pd.DataFrame | None         # the synthetic market's hidden truth (None on real data)
     data: PreparedData                 # features, labels and splits as the model was trained on them
-    predictions: dict                  # name -> predictions frame on the test rows (natron, logreg, hgb, oracle)
-    backtests: dict                    # name -> BacktestResult on the test rows
-    strategies: pd.DataFrame           # `compare(backtests)`
-    classification: pd.DataFrame       # `classification_table` of `predictions`
-    walk_forward: dict                 # name -> WalkForwardResult (natron re-trained, logreg)
+    scored: dict                       # name -> predictions frame on the validation and test rows
+    board: Scoreboard                  # every model on validation and test, by the scoreboard's rules
+    walk_forward: dict                 # name -> WalkForwardResult (natron re-trained, the baselines)
+    walk_forward_retrain_every: int    # re-trained on every k-th fold
     importance: pd.DataFrame           # `permutation_importance` of the natron model
     rl_seeds: pd.DataFrame | None      # the RL phase's per-seed records, when there is one
 
+    @property
+    def test_rows(self) -> pd.Index: return self.data.index[self.data.splits.test]
+    @property
+    def predictions(self) -> dict: return {k: p.loc[self.test_rows] for k, p in self.scored.items() if k != "natron_rl"}
+    @property
+    def backtests(self) -> dict: return {m: bt for (m, s), bt in self.board.backtests.items() if s == "test"}
+    @property
+    def strategies(self) -> pd.DataFrame: return self.board.strategies.xs("test", level="split")
+    @property
+    def classification(self) -> pd.DataFrame: return self.board.classification.xs("test", level="split")
+
 # %% ../nbs/05a_report.ipynb #9ade4ad7
-def evaluate_run(run_dir, folds:int=3, retrain_every:int=2, wf_preset:str="smoke", importance_windows:int|None=1000,
+def evaluate_run(run_dir, folds:int=3, retrain_every:int=1, wf_preset:str="smoke", importance_windows:int|None=1000,
                  importance_repeats:int=2, seed:int=0) -> RunEvaluation:
-    "Score a run's final bundle on its test span beside the baselines, walk it forward, and measure its permutation importance."
+    "Score a run's final bundle on its validation and test spans beside the baselines, walk it forward, and measure its permutation importance."
     run_dir = Path(run_dir)
     params, bundle_path = run_params(run_dir), run_bundle(run_dir)
     candles, truth = phase_candles(params.get("data_path"), params.get("symbol"), n_bars=params.get("n_bars", 5000), seed=params.get("seed", 0))
     predictor = load_predictor(bundle_path)
-    data, frame = predictions_on_test(predictor, candles)
-    preds, backtests = side_by_side_on_test(data, frame, candles, truth, seed)
+    data, frame = predictions_on_splits(predictor, candles)
+    scored, board = score_run(data, frame, candles, truth, seed)
     log.info("walk-forward: %d folds, re-training every %d", folds, retrain_every)
     wf = walk_forward_models(candles, truth, folds, retrain_every, wf_preset, seed)
     x, y = split_windows(data, importance_windows)
     importance = permutation_importance(predictor.model, x, y, data.feature_columns, importance_repeats, seed)
-    return RunEvaluation(run_dir.name, params, bundle_path, candles, truth, data, preds, backtests, compare(backtests),
-                         classification_table(data.labels, preds), wf, importance, rl_seed_records(run_dir))
+    return RunEvaluation(run_dir.name, params, bundle_path, candles, truth, data, scored, board, wf, retrain_every, importance, rl_seed_records(run_dir))
 
 # %% ../nbs/05a_report.ipynb #b3e4c354
 STRATEGY_COLUMNS = ["total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "exposure", "turnover", "n_trades"]
-HEADLINE = [("natron", "sharpe"), ("natron", "total_return"), ("natron", "max_drawdown"), ("natron", "buy_auc"), ("natron", "direction_accuracy"),
-            ("natron_rl", "sharpe"), ("buy_and_hold", "sharpe"), ("oracle", "sharpe")]   # (strategy, metric) pairs of the headline, when measured
+HEADLINE = [("natron", "sharpe"), ("natron", "sharpe_ci_low"), ("natron", "sharpe_ci_high"), ("natron", "psr"), ("natron", "psr_benchmark"),
+            ("natron", "total_return"), ("natron", "max_drawdown"), ("natron", "buy_auc"), ("natron", "direction_accuracy"),
+            ("natron_rl", "sharpe"), ("natron_rl", "psr"), ("buy_and_hold", "sharpe"), ("lightgbm", "sharpe"), ("logreg", "sharpe"),
+            ("hidden_state_reference", "sharpe")]   # (strategy, metric) pairs of the headline, on validation and test, when measured
+
+def side_by_side_table(board:Scoreboard) -> pd.DataFrame:
+    "Per model: validation and test Sharpe side by side, the test interval, PSR against zero and against buy-and-hold, and the test's size of the edge."
+    s = board.strategies
+    val, test = s.xs("val", level="split"), s.xs("test", level="split")
+    out = pd.DataFrame({"val_sharpe": val.sharpe, "test_sharpe": test.sharpe, "test_sharpe_ci_low": test.sharpe_ci_low,
+                        "test_sharpe_ci_high": test.sharpe_ci_high, "test_psr": test.psr, "test_psr_vs_buy_hold": test.psr_benchmark,
+                        "test_total_return": test.total_return, "test_max_drawdown": test.max_drawdown, "test_n_trades": test.n_trades})
+    return out.loc[test.index]
 
 def _first_symbol(s:pd.Series|pd.DataFrame):
     "The first instrument's rows of a (symbol, time) series (the series itself when it has one instrument)."
@@ -377,17 +416,18 @@ def _times(index:pd.Index) -> pd.DatetimeIndex:
 def _span(index:pd.Index) -> str:
     return f"{_times(index).min():%Y-%m-%d %H:%M} .. {_times(index).max():%Y-%m-%d %H:%M}"
 
-def strategy_sections(backtests:dict, rolling_window:int=168) -> list[Section]:
+def strategy_sections(backtests:dict, rolling_window:int=168, per_year:float|None=None) -> list[Section]:
     "Equity, drawdown and rolling Sharpe of `backtests`, each in its own section."
     return [Section("Equity against the baselines", "Growth of one unit of capital, net of commission and slippage, every strategy on the same test rows.", [equity_figure(backtests)]),
             Section("Drawdown", "How far each strategy stands below its running peak.", [drawdown_figure(backtests)]),
-            Section("Rolling Sharpe ratio", "An edge that is steady over time, or one lucky stretch?", [rolling_sharpe_figure(backtests, rolling_window)])]
+            Section("Rolling Sharpe ratio", "An edge that is steady over time, or one lucky stretch?", [rolling_sharpe_figure(backtests, rolling_window, per_year)])]
 
 def classification_section(labels:pd.DataFrame, predictions:dict, table:pd.DataFrame) -> Section:
     "Scores, confusion matrices and calibration of the heads against `labels`."
     items = [table, confusion_figure(labels, predictions, "direction")]
     if _having(predictions, ["regime"]): items.append(confusion_figure(labels, predictions, "regime"))
-    return Section("The heads as classifiers", "AUC and Brier score for buy/sell, accuracy and macro F1 for direction and regime; the oracle is the ceiling.",
+    return Section("The heads as classifiers", "AUC and Brier score for buy/sell (probabilities calibrated on validation, the same for every model), "
+                   "accuracy and macro F1 for direction and regime; a synthetic market's hidden-state reference is a yardstick, not a bound on these scores.",
                    items + [calibration_figure(labels, predictions)])
 
 # %% ../nbs/05a_report.ipynb #b78e2154
@@ -415,22 +455,30 @@ def rl_section(records:pd.DataFrame) -> Section:
 # %% ../nbs/05a_report.ipynb #e1a12e47
 def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     "The sections of a run's report, in reading order."
-    d, test = ev.data, ev.data.index[ev.data.splits.test]
-    natron = ev.predictions["natron"]
-    source = ev.params.get("data_path") or f"the synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)})"
-    summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; test span {_span(test)}, {len(test)} windows. "
-                      "Every strategy below is backtested on these rows with next-bar execution, 1 bp commission and 1 bp slippage: natron trades its heads "
-                      "(long when buy_prob passes 0.5 and beats sell_prob, short in the mirror case), natron_rl the RL policy in the bundle, if any.",
-                      [ev.strategies[[c for c in STRATEGY_COLUMNS if c in ev.strategies]]])
-    wf = Section("Walk-forward", "Each fold re-fits the scaler, the labeler and the models on everything before its test span (the transformer with the "
-                 "small budget of the report's wf_preset, not the run's); mean ± std over the folds, then fold by fold.",
-                 [fold_summary(ev.walk_forward), fold_figure(ev.walk_forward), fold_table(ev.walk_forward)])
+    d, test = ev.data, ev.test_rows
+    natron = ev.scored["natron"]
+    source = ev.params.get("data_path") or f"a synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)}; synthetic figures, not a market's)"
+    fills = "at the next bar's open" if "open" in ev.candles else "at the close the decision read"
+    verdicts = "<br>".join(html.escape(ev.board.verdict(m)) for m in ev.board.choices)
+    summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; validation span "
+                      f"{_span(d.index[d.splits.val])}, test span {_span(test)}, {len(test)} test windows. Every strategy is backtested on the same rows "
+                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, and the exit at the end of the span), filled {fills}, "
+                      f"annualised with {ev.board.per_year:.0f} bars a year counted from the data's own calendar. Each model trades when its conviction "
+                      "passes a threshold it chose on the validation span by one rule for all (the share of bars with the best validation Sharpe); the "
+                      "test span was read once, after every choice. Intervals are 95% block-bootstrap intervals; PSR is the probability that the true "
+                      f"Sharpe exceeds zero (and buy-and-hold's). <br>{verdicts}", [side_by_side_table(ev.board)])
+    done = "every fold" if ev.walk_forward_retrain_every == 1 else f"every {ev.walk_forward_retrain_every}th fold, the folds between reusing the last model"
+    wf = Section("Walk-forward", f"Each fold re-fits the scaler, the labeler and the models on everything before its test span (the transformer with the "
+                 f"small budget of the report's wf_preset, not the run's), re-trained on {done}; the last fifth of each training span is the fold's "
+                 "validation slice, where the transformer early-stops, the baselines pick their configuration and every model its threshold. "
+                 "Mean ± std over the folds, then fold by fold.", [fold_summary(ev.walk_forward), fold_figure(ev.walk_forward), fold_table(ev.walk_forward)])
     splits = {k: d.splits[k] for k in ("train", "val", "test")}
     starts = {k: _times(d.index[r]).min() for k, r in splits.items() if len(r)}
     regimes = ev.truth["regime"] if ev.truth is not None else d.labels["regime"]
     timeline = regime_timeline_figure(_first_symbol(ev.candles["close"]), _first_symbol(regimes), _first_symbol(natron["regime"]), starts,
                                       f"Regimes over price: {'hidden regime' if ev.truth is not None else 'regime labels'} above, natron's prediction below")
-    sections = [summary, *strategy_sections(ev.backtests, rolling_window), classification_section(d.labels, ev.predictions, ev.classification), wf,
+    sections = [summary, *strategy_sections(ev.backtests, rolling_window, ev.board.per_year),
+                classification_section(d.labels, ev.predictions, ev.board.classification.unstack("split")), wf,
                 Section("Labels", "Class shares of each label per split; the labeler was fitted on the training span only.", [label_distribution_figure(d.labels, splits)]),
                 Section("Regimes over price", "", [timeline]),
                 Section("Feature importance", "Drop in mean buy/sell AUC when a feature group, or a feature, is shuffled across the test windows.", [importance_figure(ev.importance)])]
@@ -442,23 +490,32 @@ def _plain(df:pd.DataFrame, orient:str="index"):
     "A DataFrame as plain JSON values (NaN -> null, times -> ISO strings)."
     return json.loads(df.to_json(orient=orient, date_format="iso", double_precision=8))
 
+def _flat(board:Scoreboard) -> pd.DataFrame:
+    "Strategy and classification figures of every (model, split) in one table."
+    return board.strategies.join(board.classification, how="outer")
+
 def report_metrics(ev:RunEvaluation) -> dict:
-    "The report's numbers as plain JSON: headline, strategies, classification, walk-forward, importance and RL seeds."
-    table = ev.strategies.join(ev.classification, how="outer")
-    head = {f"{m}_{k}": table.loc[m, k] for m, k in HEADLINE if m in table.index and k in table}
+    "The report's numbers as plain JSON: headline (validation and test side by side), strategies with intervals, classification, walk-forward, importance, RL seeds."
+    table = _flat(ev.board)
+    head = {f"{split}_{m}_{k}": table.loc[(m, split), k] for m, k in HEADLINE for split in ("val", "test") if (m, split) in table.index and k in table}
     wf = fold_summary(ev.walk_forward, text=False)
-    head |= {f"walk_forward_{m}_sharpe_mean": wf.loc[m, ("mean", "sharpe")] for m in ("natron", "logreg")}
+    head |= {f"walk_forward_{m}_sharpe_mean": wf.loc[m, ("mean", "sharpe")] for m in ev.walk_forward}
     return {"headline": {k: float(v) for k, v in head.items() if pd.notna(v)}, "bundle": str(ev.bundle_path), "params": ev.params,
-            "test_span": _span(ev.data.index[ev.data.splits.test]), "strategies": _plain(ev.strategies), "classification": _plain(ev.classification),
-            "walk_forward": {"folds": _plain(fold_table(ev.walk_forward).reset_index(), "records"), "summary": _plain(fold_summary(ev.walk_forward))},
+            "val_span": _span(ev.data.index[ev.data.splits.val]), "test_span": _span(ev.test_rows), "bars_per_year": ev.board.per_year,
+            "choices": ev.board.choices, "verdicts": {m: ev.board.verdict(m) for m in ev.board.choices},
+            "strategies": _plain(ev.board.strategies.reset_index(), "records"), "classification": _plain(ev.board.classification.reset_index(), "records"),
+            "walk_forward": {"retrain_every": ev.walk_forward_retrain_every, "folds": _plain(fold_table(ev.walk_forward).reset_index(), "records"),
+                             "summary": _plain(fold_summary(ev.walk_forward))},
             "importance": _plain(ev.importance, "records"), "rl_seeds": _plain(rl_seed_table(ev.rl_seeds)) if ev.rl_seeds is not None else None}
 
 def summary_markdown(ev:RunEvaluation) -> str:
-    "A short Markdown summary of the report: the strategies and heads on the test span, the walk-forward folds, the top feature groups."
+    "A short Markdown summary: the verdicts in words, validation and test side by side, the heads, the walk-forward folds, the top feature groups."
     groups = ev.importance[ev.importance.kind == "group"].set_index("name")[["importance", "std"]].sort_values("importance", ascending=False).head(5)
-    parts = [f"# natron report: {ev.name}", "", f"Test span {_span(ev.data.index[ev.data.splits.test])}, bundle `{ev.bundle_path}`.", "",
-             "## Strategies on the test span", "", _markdown(ev.strategies[["total_return", "sharpe", "max_drawdown", "hit_rate", "n_trades"]]), "",
-             "## Heads as classifiers", "", _markdown(ev.classification), "", "## Walk-forward (mean ± std over folds)", "",
+    parts = [f"# natron report: {ev.name}", "", f"Validation {_span(ev.data.index[ev.data.splits.val])}, test {_span(ev.test_rows)}, "
+             f"{ev.board.per_year:.0f} bars a year, bundle `{ev.bundle_path}`. Thresholds and every other choice were made on validation.", "",
+             *[f"- {ev.board.verdict(m)}" for m in ev.board.choices], "", "## Strategies: validation and test", "", _markdown(side_by_side_table(ev.board)), "",
+             "## Heads as classifiers (validation | test)", "", _markdown(ev.board.classification.unstack("split")), "",
+             f"## Walk-forward (mean ± std over folds, re-trained every {ev.walk_forward_retrain_every} fold(s))", "",
              _markdown(fold_summary(ev.walk_forward)), "", "## Top feature groups (permutation importance)", "", _markdown(groups)]
     if ev.rl_seeds is not None: parts += ["", "## RL policies over seeds (test span, mean ± std)", "", _markdown(rl_seed_table(ev.rl_seeds))]
     return "\n".join(parts) + "\n"
@@ -474,7 +531,7 @@ def write_report(run_dir, out_dir=None, evaluation:RunEvaluation|None=None, roll
     out = Path(out_dir or Path(run_dir) / "report"); out.mkdir(parents=True, exist_ok=True)
     page = build_report(report_sections(ev, rolling_window), f"natron report: {ev.name}", f"bundle {ev.bundle_path}, data {ev.params.get('data_path') or 'synthetic'}")
     _write_atomic(out / "metrics.json", json.dumps(report_metrics(ev), indent=1, default=str))
-    ev.strategies.join(ev.classification, how="outer").rename_axis("strategy").to_csv(out / "metrics.csv")
+    _flat(ev.board).to_csv(out / "metrics.csv")
     _write_atomic(out / "summary.md", summary_markdown(ev))
     _write_atomic(out / "report.html", page)
     if out.resolve() != Path(run_dir).resolve(): shutil.copy2(out / "report.html", Path(run_dir) / "report.html")
@@ -490,16 +547,24 @@ def read_predictions(path) -> pd.DataFrame:
     df["time"] = pd.DatetimeIndex(pd.to_datetime(df["time"], utc=True, format="ISO8601")).as_unit("ns")
     return df.set_index(["symbol", "time"] if "symbol" in df else "time").sort_index()
 
-def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=None, rolling_window:int=168) -> Path:
-    "Write an HTML report of a predictions file to `output`: strategies against the baselines, regimes over price and, with `candles`, the heads as classifiers."
+def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=None, rolling_window:int=168, bundle_path=None) -> Path:
+    "An HTML report of a predictions file: strategies against the baselines, regimes and, with `candles` and the `bundle_path`, the heads as classifiers."
     preds = read_predictions(predictions_path)
     if candles is None and "close" not in preds: raise ValueError("the predictions file has no 'close' column: pass the candles too")
-    close = candles["close"] if candles is not None else preds["close"]
+    prices = candles if candles is not None else preds[[c for c in ("open", "close") if c in preds]]
+    bundle = NatronModelBundle.load(bundle_path) if bundle_path else None
+    threshold = (bundle.train_meta.get("threshold") if bundle else None) or 0.5
     traded = {"natron": preds.drop(columns="rl_action", errors="ignore")} | ({"natron_rl": preds} if "rl_action" in preds else {})
-    backtests = side_by_side(close, traded)
-    sections = [Section("Summary", f"{len(preds)} predictions, {_span(preds.index)}; every strategy backtested on these rows with next-bar execution and costs.",
-                        [compare(backtests)[STRATEGY_COLUMNS]]), *strategy_sections(backtests, rolling_window)]
-    labels = LabelGeneratorV2().fit(candles).transform(candles).reindex(preds.index) if candles is not None else None
+    backtests = backtest_models(prices, preds.index, traded, {"natron": threshold})
+    rule = f"natron trades when its conviction passes {threshold:.3f}" + (" (chosen on validation by the bundle's fine-tuning)" if bundle else " (no bundle given: 0.5)")
+    strategies = pd.DataFrame({k: bt.metrics | edge_metrics(bt.returns, bt.metrics["bars_per_year"], backtests["buy_and_hold"].returns)
+                               for k, bt in backtests.items()}).T
+    sections = [Section("Summary", f"{len(preds)} predictions, {_span(preds.index)}; every strategy backtested on these rows with the same costs and fills; "
+                        f"{rule}. " + "<br>".join(html.escape(f"{k}: {edge_verdict(r)}") for k, r in strategies.iterrows()),
+                        [strategies[STRATEGY_COLUMNS + ["sharpe_ci_low", "sharpe_ci_high", "psr", "psr_benchmark"]]]),
+                *strategy_sections(backtests, rolling_window)]
+    labeler = LabelGeneratorV2.from_state(bundle.label_config) if bundle else None              # the bundle's fitted thresholds, never refitted here
+    labels = labeler.transform(candles).reindex(preds.index) if candles is not None and labeler is not None else None
     if labels is not None:
         sections += [classification_section(labels, {"natron": preds}, classification_table(labels, {"natron": preds})),
                      Section("Labels", "Class shares of each label on the scored rows.", [label_distribution_figure(labels, {"scored rows": np.arange(len(labels))})])]

@@ -21,7 +21,9 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from .bundle import NatronModelBundle, load_bundle
-from .evaluation import ACTIONS, backtest, buy_and_hold, mean_std, positions_from_predictions
+from .evaluation import ACTIONS, positions_from_probs
+from .scoreboard import buy_and_hold, mean_std, runner
+from .stats import periods_per_year, probabilistic_sharpe
 from .features import FeatureEngine
 from .finetune import finetune, predict_windows, predictions_frame
 from .labels import LabelConfig
@@ -273,20 +275,22 @@ def train_ppo(encoder:nn.Module, data, reward:RewardConfig, seed:int, cfg:RLConf
 LEARNERS = {"bandit": train_bandit, "ppo": train_ppo}
 
 # %% ../nbs/04_rl.ipynb #33aceb91
-METRICS = ("total_return", "sharpe", "max_drawdown", "turnover", "exposure")
+METRICS = ("total_return", "sharpe", "psr", "max_drawdown", "turnover", "exposure")
 BASELINES = ("buy_and_hold", "flat", "supervised")
 
-def strategy_metrics_on(close:pd.Series, rows:pd.Index, positions, cost_bps:float) -> dict:
-    "`METRICS` of holding `positions` (decided at the closes of `rows`) with `cost_bps` per unit traded."
-    m = backtest(close.loc[rows], pd.Series(np.asarray(positions, float), rows), commission_bps=cost_bps, slippage_bps=0).metrics
+def strategy_metrics_on(candles:pd.DataFrame, rows:pd.Index, positions, cost_bps:float) -> dict:
+    "`METRICS` of holding `positions` (decided at the closes of `rows`) with `cost_bps` per unit traded: the scoreboard's fills and calendar."
+    bt = runner(candles, rows, cost_bps, 0.0, per_year=periods_per_year(candles.index))(pd.Series(np.asarray(positions, float), rows))
+    m = bt.metrics | {"psr": probabilistic_sharpe(bt.returns)}
     return {k: m[k] for k in METRICS}
 
-def baseline_metrics(close:pd.Series, rows:pd.Index, pred:dict, cost_bps:float) -> dict[str, dict]:
-    "Metrics of buy-and-hold, flat and the supervised heads' policy (from `predict_windows` output `pred`) on `rows`."
-    supervised = positions_from_predictions(predictions_frame(pred, rows))
-    return {"buy_and_hold": strategy_metrics_on(close, rows, buy_and_hold(close.loc[rows]), cost_bps),
-            "flat": strategy_metrics_on(close, rows, np.zeros(len(rows)), cost_bps),
-            "supervised": strategy_metrics_on(close, rows, supervised, cost_bps)}
+def baseline_metrics(candles:pd.DataFrame, rows:pd.Index, pred:dict, cost_bps:float, threshold:float=0.5) -> dict[str, dict]:
+    "Metrics of buy-and-hold, flat and the supervised heads' policy (from `predict_windows` output `pred`, at the bundle's validation `threshold`) on `rows`."
+    frame = predictions_frame(pred, rows)
+    supervised = positions_from_probs(frame.buy_prob, frame.sell_prob, threshold)
+    return {"buy_and_hold": strategy_metrics_on(candles, rows, buy_and_hold(candles["close"].loc[rows]), cost_bps),
+            "flat": strategy_metrics_on(candles, rows, np.zeros(len(rows)), cost_bps),
+            "supervised": strategy_metrics_on(candles, rows, supervised, cost_bps)}
 
 # %% ../nbs/04_rl.ipynb #2fbf3ea2
 def bundle_data(candles:pd.DataFrame, bundle:NatronModelBundle):
@@ -323,12 +327,12 @@ class RLResult:
     encoders: dict             # (learner, seed) -> the encoder the head reads from `inputs` (a trained model with train_encoder)
     logs: dict                 # (learner, seed) -> per-update log
 
-def _score_run(encoder, head, inputs, close, cost_bps) -> dict:
+def _score_run(encoder, head, inputs, candles, cost_bps) -> dict:
     "Validation and test metrics of a policy head's greedy actions."
     out = {}
     for split in ("val", "test"):
         actions = policy_actions(head, encode_windows(encoder, inputs.dataset(split)))
-        out[split] = strategy_metrics_on(close, inputs.index[inputs.splits[split]], POSITIONS[actions], cost_bps)
+        out[split] = strategy_metrics_on(candles, inputs.index[inputs.splits[split]], POSITIONS[actions], cost_bps)
     return out
 
 # %% ../nbs/04_rl.ipynb #197f75f3
@@ -354,18 +358,19 @@ def refine(candles:pd.DataFrame, bundle_path=None, preset:str="smoke", out_dir=N
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="natron-rl-"))
     bundle = load_bundle(bundle_path or supervised_bundle(candles, preset, out_dir, seed))
     model = build_model(ModelConfig(**bundle.model_config)); model.load_state_dict(bundle.model_state); model.eval()
-    data, close, budget = bundle_data(candles, bundle), candles["close"], rl_budget(preset, cfg)
+    data, budget = bundle_data(candles, bundle), rl_budget(preset, cfg)
     reward = RewardConfig(cfg.cost_bps, cfg.alpha, cfg.beta, scale=float(1 / np.std(data.returns["next_return"].to_numpy()[data.splits.train])))
     rows, heads, encoders, logs = [], {}, {}, {}
     for split in ("val", "test"):
-        base = baseline_metrics(close, data.index[data.splits[split]], predict_windows(model, data.dataset(split)), cfg.cost_bps)
+        base = baseline_metrics(candles, data.index[data.splits[split]], predict_windows(model, data.dataset(split)), cfg.cost_bps,
+                                bundle.train_meta.get("threshold", 0.5))
         rows += [{"split": split, "seed": s, "strategy": k, **m} for s in range(seed, seed + seeds) for k, m in base.items()]
     encoder, inputs = policy_inputs(model, data, cfg.train_encoder)
     for s in range(seed, seed + seeds):
         for name in learners:
             head, encoders[name, s], logs[name, s] = LEARNERS[name](encoder, inputs, reward, s, cfg, budget, progress)
             heads[name, s] = head
-            rows += [{"split": split, "seed": s, "strategy": name, **m} for split, m in _score_run(encoders[name, s], head, inputs, close, cfg.cost_bps).items()]
+            rows += [{"split": split, "seed": s, "strategy": name, **m} for split, m in _score_run(encoders[name, s], head, inputs, candles, cfg.cost_bps).items()]
     scores = pd.DataFrame(rows)
     result = RLResult(scores, choose(scores, learners), bundle, data, model, inputs, heads, encoders, logs)
     save_phase(result, out_dir, preset=preset, cfg=cfg, reward=reward)

@@ -144,7 +144,7 @@ def chronological_split(times:pd.Index,                   # the candles' index: 
                         train:float=0.7,                  # fraction of the timeline for training ...
                         val:float=0.15,                   # ... and for validation; the rest is test
                         embargo:int=LabelConfig.horizon,  # bars between blocks, at least the label horizon
-                        dates=None,                       # (val start, test start) instead of fractions
+                        dates=None,                       # (val start, test start) instead of fractions; test start None: no test
                         t1=None,                          # per row, the last bar its label reads (labels.t1); None: the row itself
                         window:int=1,                     # bars per window
                         valid=None,                       # per row, may it end a window at all (complete features, known labels)
@@ -155,12 +155,12 @@ def chronological_split(times:pd.Index,                   # the candles' index: 
     if dates is None:
         if not (0 < train and 0 <= val and train + val < 1): raise ValueError(f"need 0 < train, 0 <= val, train + val < 1; got {train}, {val}")
         cuts = [round(n * train), round(n * (train + val))]
-    else: cuts = [int(grid.searchsorted(_utc(d))) for d in dates]
+    else: cuts = [n if d is None else int(grid.searchsorted(_utc(d))) for d in dates]
     blocks = {"train": (0, cuts[0]), "val": (cuts[0] + embargo, cuts[1]), "test": (cuts[1] + embargo, n)}
     valid = np.ones(len(times), bool) if valid is None else np.asarray(valid, bool)
     rows = {k: _inside(first, last, lo, hi, valid) for k, (lo, hi) in blocks.items()}
     for k, r in rows.items():
-        if not len(r): log.warning("split %s has no window: %d timestamps, blocks %s", k, n, blocks)
+        if not len(r) and blocks[k][1] > blocks[k][0]: log.warning("split %s has no window: %d timestamps, blocks %s", k, n, blocks)
     return Splits(**rows, blocks={k: (grid[lo], grid[hi - 1]) if hi > lo else None for k, (lo, hi) in blocks.items()})
 
 # %% ../nbs/02a_sequences.ipynb #0eb277f3
