@@ -234,6 +234,7 @@ def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
 def load_candles(source, symbol=None, tz:str="UTC", utc_offset:float=0.0, repair=(), **options) -> pd.DataFrame:
     "Read a CSV, an MT5 export or a SQLite database at `source` (by content), apply `repair`, and return a validated candle frame."
     path = Path(source)
+    if str(source).startswith("sample:"): from natron.samples import sample_candles; return sample_candles(str(source), symbol, repair)
     if not path.exists(): raise FileNotFoundError(f"no candle file at {path}")
     fmt = sniff_format(path)
     if fmt == "sqlite": df = read_sqlite(path, symbol)
