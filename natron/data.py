@@ -15,11 +15,11 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'TIME_ALIASES', 'SCHEMA', 'REGIMES', 'REGIME_PARAMS',
-           'REGIME_STAY', 'DEFAULT_ASSETS', 'CandleError', 'validate_candles', 'repair_candles', 'sniff_format',
-           'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult', 'write_sqlite', 'infer_timeframe',
-           'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients',
-           'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch',
-           'candles_from_yahoo', 'download', 'phase_candles']
+           'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS', 'DEFAULT_ASSETS', 'CandleError',
+           'validate_candles', 'repair_candles', 'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite',
+           'ImportResult', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset',
+           'regime_transitions', 'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db',
+           'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download', 'phase_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -234,6 +234,7 @@ def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
 def load_candles(source, symbol=None, tz:str="UTC", utc_offset:float=0.0, repair=(), **options) -> pd.DataFrame:
     "Read a CSV, an MT5 export or a SQLite database at `source` (by content), apply `repair`, and return a validated candle frame."
     path = Path(source)
+    if str(source).startswith("sample:"): from natron.samples import sample_candles; return sample_candles(str(source), symbol, repair)
     if not path.exists(): raise FileNotFoundError(f"no candle file at {path}")
     fmt = sniff_format(path)
     if fmt == "sqlite": df = read_sqlite(path, symbol)
@@ -244,12 +245,16 @@ def load_candles(source, symbol=None, tz:str="UTC", utc_offset:float=0.0, repair
 
 # %% ../nbs/00_data.ipynb #21b54d5e
 REGIMES = ("BULL_STRONG", "BULL_WEAK", "RANGE", "BEAR_WEAK", "BEAR_STRONG", "VOLATILE")
-REGIME_PARAMS = pd.DataFrame({                     # per 1h bar
-    "drift": [8e-4, 3e-4, 0.0, -3e-4, -8e-4, 0.0],  # mean log return
-    "vol":   [4e-3, 5e-3, 3e-3, 5e-3, 6e-3, 1.2e-2],# innovation standard deviation
-    "ar":    [0.15, 0.05, -0.25, 0.05, 0.15, -0.10],# AR(1) coefficient of the deviation from drift
+REGIME_PARAMS = pd.DataFrame({                          # per 1h bar
+    "drift": [2.4e-4, 0.9e-4, 0.0, -0.9e-4, -2.4e-4, 0.0],  # mean log return: at most 6% of the volatility
+    "vol":   [4e-3, 5e-3, 3e-3, 5e-3, 6e-3, 1.2e-2],       # innovation standard deviation
+    "ar":    [0.075, 0.025, -0.125, 0.025, 0.075, -0.05],  # AR(1) coefficient of the deviation from drift
 }, index=list(REGIMES))
-REGIME_STAY = 0.985                                # chance a regime persists for one more bar
+REGIME_HOURS = 240.0     # mean time a regime lasts, whatever the bar length
+MARKET_SHARE = 0.3       # share of every instrument's shock variance that is the common market shock
+VOL_OF_VOL = 0.3         # standard deviation of log volatility within a regime
+VOL_HOURS = 24.0         # memory of the within-regime volatility (AR(1) coefficient exp(-bar hours / VOL_HOURS))
+FLOW_HOURS = 12.0        # memory of the volume's own noise
 
 @dataclass(frozen=True)
 class SyntheticAsset:
@@ -264,13 +269,15 @@ DEFAULT_ASSETS = (SyntheticAsset("SYN_EURUSD", 1.10, 0.6, 5000.0, "fx"),
                   SyntheticAsset("SYN_US500", 4500.0, 1.0, 2000.0, "index"),
                   SyntheticAsset("SYN_XAUUSD", 1900.0, 1.2, 800.0, "commodity"))
 
-def regime_transitions(n:int=len(REGIMES), stay:float=REGIME_STAY) -> np.ndarray:
-    "Transition matrix: stay with probability `stay`, else move to any other regime uniformly."
+def regime_transitions(n:int=len(REGIMES), stay:float=np.exp(-1 / REGIME_HOURS)) -> np.ndarray:
+    "Transition matrix: stay with probability `stay` (default: one hourly bar of a `REGIME_HOURS` regime), else move to any other regime uniformly."
     P = np.full((n, n), (1 - stay) / (n - 1))
     np.fill_diagonal(P, stay)
     return P
 
 # %% ../nbs/00_data.ipynb #b68fc6ab
+from scipy.signal import lfilter
+
 def _bar_hours(timeframe:str) -> float:
     return pd.Timedelta(pd.tseries.frequencies.to_offset(timeframe)) / pd.Timedelta("1h")
 
@@ -282,34 +289,45 @@ def forward_return_coefficients(P:np.ndarray, drift:np.ndarray, ar:np.ndarray, h
         c, m = c + Pk @ drift, m + PDk.sum(axis=1)
     return c, m
 
-def _simulate_returns(rng, n:int, P:np.ndarray, drift, vol, ar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "Regime path, AR deviations a_t and log returns r_t for `n` bars."
-    u, eps = rng.random(n), rng.standard_normal(n)
+def _ar1(rng, n:int, phi:float, sd:float) -> np.ndarray:
+    "A stationary Gaussian AR(1) path of `n` bars with coefficient `phi` and marginal standard deviation `sd`."
+    e = rng.standard_normal(n) * sd * np.sqrt(1 - phi ** 2)
+    e[0] /= np.sqrt(1 - phi ** 2)
+    return lfilter([1.0], [1.0, -phi], e)
+
+def _simulate_returns(rng, P:np.ndarray, drift, vol, ar, shocks:np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "Regime path, AR deviations a_t and log returns r_t driven by `shocks` (n bars, already scaled by the within-regime volatility)."
+    n, u = len(shocks), rng.random(len(shocks))
     cum = P.cumsum(axis=1)
     states, dev = np.empty(n, dtype=np.int64), np.empty(n)
     s, a = int(rng.integers(len(P))), 0.0
     for t in range(n):                               # a Markov chain with a state-dependent AR(1): inherently sequential
         s = min(int(np.searchsorted(cum[s], u[t])), len(P) - 1)
-        a = ar[s] * a + vol[s] * eps[t]
+        a = ar[s] * a + vol[s] * shocks[t]
         states[t], dev[t] = s, a
     return states, dev, drift[states] + dev
 
 # %% ../nbs/00_data.ipynb #dd9dc8cc
-def _synthetic_asset(asset:SyntheticAsset, n_bars:int, timeframe:str, rng, horizon:int) -> tuple[pd.DataFrame, pd.DataFrame]:
-    hours, P = _bar_hours(timeframe), regime_transitions()
+def _synthetic_asset(asset:SyntheticAsset, n_bars:int, timeframe:str, rng, market:np.ndarray, horizon:int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    hours = _bar_hours(timeframe)
+    P = regime_transitions(stay=np.exp(-hours / REGIME_HOURS))
     drift = REGIME_PARAMS["drift"].to_numpy() * hours
     vol = REGIME_PARAMS["vol"].to_numpy() * np.sqrt(hours) * asset.vol_scale
     ar = REGIME_PARAMS["ar"].to_numpy()
-    states, dev, r = _simulate_returns(rng, n_bars, P, drift, vol, ar)
+    g = np.exp(_ar1(rng, n_bars, np.exp(-hours / VOL_HOURS), VOL_OF_VOL) - VOL_OF_VOL ** 2)     # E[g^2] = 1
+    eps = np.sqrt(MARKET_SHARE) * market + np.sqrt(1 - MARKET_SHARE) * rng.standard_normal(n_bars)
+    states, dev, r = _simulate_returns(rng, P, drift, vol, ar, g * eps)
+    sigma = vol[states] * g                                                                 # this bar's true volatility
     close = asset.price * np.exp(np.cumsum(r))
-    open_ = np.r_[asset.price, close[:-1]] * np.exp(rng.normal(0, 0.05, n_bars) * vol[states])
-    wick = np.abs(rng.normal(0, 0.6, (2, n_bars))) * vol[states]
-    volume = np.round(asset.volume * vol[states] / vol.min() * (1 + np.abs(r) / vol[states]) * rng.lognormal(0, 0.3, n_bars))
+    open_ = np.r_[asset.price, close[:-1]] * np.exp(rng.normal(0, 0.05, n_bars) * sigma)
+    wick = np.abs(rng.normal(0, 0.6, (2, n_bars))) * sigma * rng.lognormal(0, 0.3, (2, n_bars))
+    flow = np.exp(_ar1(rng, n_bars, np.exp(-hours / FLOW_HOURS), 0.3))                      # volume's own persistent noise
+    volume = np.round(asset.volume * np.sqrt(vol[states] / vol.min()) * g * (1 + np.abs(r) / sigma) * flow)
     time = pd.date_range("2020-01-01", periods=n_bars, freq=timeframe, tz="UTC", name="time", unit="ns")
     candles = pd.DataFrame({"open": open_, "high": np.maximum(open_, close) * np.exp(wick[0]),
                             "low": np.minimum(open_, close) * np.exp(-wick[1]), "close": close, "volume": volume}, index=time)
     c, m = forward_return_coefficients(P, drift, ar, horizon)
-    truth = pd.DataFrame({"regime": states, "expected_return": c[states] + m[states] * dev, "vol": vol[states]}, index=time)
+    truth = pd.DataFrame({"regime": states, "expected_return": c[states] + m[states] * dev, "vol": sigma}, index=time)
     return candles, truth
 
 def synthetic_market(n_bars:int=5000, symbols=DEFAULT_ASSETS, timeframe:str="1h", seed:int=0, horizon:int=5) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -317,7 +335,8 @@ def synthetic_market(n_bars:int=5000, symbols=DEFAULT_ASSETS, timeframe:str="1h"
     single = isinstance(symbols, (str, SyntheticAsset))
     assets = [a if isinstance(a, SyntheticAsset) else next((d for d in DEFAULT_ASSETS if d.symbol == a), SyntheticAsset(a, 100.0))
               for a in ([symbols] if single else symbols)]
-    parts = {a.symbol: _synthetic_asset(a, n_bars, timeframe, np.random.default_rng([seed, i]), horizon) for i, a in enumerate(assets)}
+    market = np.random.default_rng([seed, 2 ** 32 - 1]).standard_normal(n_bars)                 # the common shock, one per bar
+    parts = {a.symbol: _synthetic_asset(a, n_bars, timeframe, np.random.default_rng([seed, i]), market, horizon) for i, a in enumerate(assets)}
     if single: return parts[assets[0].symbol]
     return tuple(pd.concat({s: p[k] for s, p in parts.items()}, names=["symbol", "time"]) for k in (0, 1))
 
