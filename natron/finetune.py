@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .bundle import NatronModelBundle, provenance
-from .data import phase_candles
+from .bundle import NatronModelBundle, engine_config, provenance
+from .data import atomic_write, phase_candles
 from .model import build_model, head_probabilities, model_config, multitask_loss, PRESETS
 from .pretrain import load_encoder
 from .sequences import prepare_data
@@ -131,8 +131,8 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     test = split_scores(model, data, "test")
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
-        make_bundle(model, data, phases, test, backbone=backbone, preset=preset, seed=seed).save(Path(out_dir) / "natron_v2.pt")
-        (Path(out_dir) / "metrics.json").write_text(json.dumps({"history": result.history.to_dict("records"), "test": test,
+        make_bundle(model, data, phases, test, engine_config(engine), backbone=backbone, preset=preset, seed=seed).save(Path(out_dir) / "natron_v2.pt")
+        atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "test": test,
             "finetune_config": asdict(cfg), "headline": {k: test[k] for k in ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")}}, indent=1))
     return model, result, data, test
 
