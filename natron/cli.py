@@ -96,7 +96,7 @@ def _add_features(sub):
 # %% ../nbs/08_cli.ipynb #2b280f5f
 def _run(a):
     from natron.pipeline import run_pipeline, resume_run, PipelineError
-    try: run_dir = resume_run(a.resume) if a.resume else run_pipeline(a.params, outputs=a.outputs)
+    try: run_dir = resume_run(a.resume, force=a.force) if a.resume else run_pipeline(a.params, outputs=a.outputs)
     except PipelineError as e:
         print(f"natron run: {e}\nfix the cause, then: natron run --resume <run dir>", file=sys.stderr)
         return 1
@@ -134,6 +134,8 @@ def _add_run(sub):
     s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)")
     s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml")
     s.add_argument("--resume", metavar="RUN_DIR", help="continue a failed run from its first unfinished phase")
+    s.add_argument("--force", action="store_true", help="with --resume: when the run's parameters changed since a phase's last "
+                   "checkpoint, start that phase over instead of refusing")
     s.add_argument("--outputs", default="outputs", help="where runs/ and latest live")
     s.set_defaults(func=_run)
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")
