@@ -6,14 +6,19 @@ Docs: https://natron-dev.github.io/natron/bundle.html.md"""
 
 # %% ../nbs/02e_bundle.ipynb #7063a95c
 from __future__ import annotations
-import datetime as dt, pickle, subprocess, zipfile
-from dataclasses import dataclass, field, fields
+import datetime as dt, inspect, pickle, subprocess, zipfile
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 import numpy as np
 import torch
+import natron
+from .data import atomic_write
+from .features import FeatureEngine
+from .model import ModelConfig
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'REQUIRED_KEYS', 'BundleError', 'git_commit', 'provenance', 'NatronModelBundle', 'load_bundle']
+__all__ = ['FORMAT_VERSION', 'REQUIRED_KEYS', 'BundleError', 'git_commit', 'provenance', 'engine_config', 'NatronModelBundle',
+           'load_bundle']
 
 # %% ../nbs/02e_bundle.ipynb #af1efa23
 FORMAT_VERSION = 1
@@ -41,8 +46,15 @@ def git_commit(cwd=None) -> str:
     except (OSError, subprocess.SubprocessError): return "unknown"
 
 def provenance(**extra) -> dict:
-    "The train_meta every bundle starts from: git commit and creation time (UTC), plus `extra`."
-    return {"git_commit": git_commit(), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
+    "The train_meta every bundle starts from: natron version, git commit and creation time (UTC), plus `extra`."
+    return {"natron_version": natron.__version__, "git_commit": git_commit(), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
+
+# %% ../nbs/02e_bundle.ipynb #e6eb6d53
+def engine_config(engine=None) -> dict:
+    "The `feature_config` that rebuilds `engine` (None: the default `FeatureEngine`) as `FeatureEngine(**config)`."
+    engine = FeatureEngine() if engine is None else engine
+    if not isinstance(engine, FeatureEngine): raise BundleError(f"a bundle can record only a natron FeatureEngine, not a {type(engine).__name__}")
+    return {"names": [s.name for s in engine.specs], "ffill_gaps": engine.ffill_gaps, "passthrough": engine.passthrough}
 
 # %% ../nbs/02e_bundle.ipynb #d7f8ab4d
 @dataclass
@@ -82,23 +94,35 @@ def _read(path:Path) -> dict:
     if not isinstance(obj, dict) or "format_version" not in obj: raise BundleError(f"{path} is a torch file but not a natron bundle (no format_version)")
     return obj
 
+def _check_config(path:Path, name:str, cfg, build, allowed:set, required:set=frozenset()) -> None:
+    "Raise `BundleError` unless `cfg` is a dict with the `required` keys, no key outside `allowed`, and `build(**cfg)` accepts it."
+    if not isinstance(cfg, dict): raise BundleError(f"{path}: {name} is a {type(cfg).__name__}, not a dict")
+    missing, unknown = sorted(required - set(cfg)), sorted(set(cfg) - allowed)
+    if missing or unknown: raise BundleError(f"{path}: {name} has " + "; ".join(f"{what} key(s) {keys}" for what, keys in
+                                             (("missing", missing), ("unknown", unknown)) if keys) + " (written by another natron version?)")
+    try: build(**cfg)
+    except (TypeError, ValueError) as e: raise BundleError(f"{path}: {name} cannot be rebuilt: {e}") from None
+
 def load_bundle(path) -> NatronModelBundle:
     "Read and check a bundle written by `NatronModelBundle.save`."
     path = Path(path)
     d = _read(path)
-    if d["format_version"] > FORMAT_VERSION: raise BundleError(f"{path} has format_version {d['format_version']}; this natron reads up to {FORMAT_VERSION}: upgrade natron")
-    missing = [k for k in REQUIRED_KEYS if k not in d]
+    v = d["format_version"]
+    if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise BundleError(f"{path} has format_version {v!r}, not a positive integer: not a natron bundle")
+    if v > FORMAT_VERSION: raise BundleError(f"{path} has format_version {v}; this natron reads up to {FORMAT_VERSION}: upgrade natron")
+    missing, unknown = [k for k in REQUIRED_KEYS if k not in d], sorted(set(d) - {f.name for f in fields(NatronModelBundle)})
     if missing: raise BundleError(f"{path} is not a complete natron bundle: missing {missing}")
-    known = {f.name for f in fields(NatronModelBundle)}
-    return NatronModelBundle(**{k: v for k, v in d.items() if k in known})
+    if unknown: raise BundleError(f"{path} has unknown key(s) {unknown} (written by another natron version?)")
+    model_keys = {f.name: f.default is MISSING and f.default_factory is MISSING for f in fields(ModelConfig)}
+    _check_config(path, "model_config", d["model_config"], ModelConfig, set(model_keys), {k for k, req in model_keys.items() if req})
+    _check_config(path, "feature_config", d.get("feature_config", {}), FeatureEngine, set(inspect.signature(FeatureEngine).parameters))
+    try: return NatronModelBundle(**d)
+    except BundleError as e: raise BundleError(f"{path}: {e}") from None
+    except (TypeError, ValueError) as e: raise BundleError(f"{path} is not a usable natron bundle: {e}") from None
 
 def _save(self:NatronModelBundle, path) -> Path:
     "Write the bundle atomically to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    torch.save(self.to_dict(), tmp)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, lambda f: torch.save(self.to_dict(), f))
 
 NatronModelBundle.save = _save
 NatronModelBundle.load = staticmethod(load_bundle)

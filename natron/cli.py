@@ -20,10 +20,19 @@ def _data_synth(a):
     print(summarize(load_candles(a.db)).to_string())
 
 def _data_import(a):
-    from natron.data import import_files
-    for f, r in zip(a.files, import_files(a.files, a.db, a.symbol, overwrite=a.overwrite, repair=tuple(a.repair),
-                                          utc_offset=a.utc_offset, tz=a.tz)):
-        print(f"{f}: {r.inserted} new row(s), {r.unchanged} already stored -> {a.db} [{r.symbol}]")
+    import sqlite3
+    from natron.data import import_files, ImportConflict, DatabaseLocked
+    try: results = import_files(a.files, a.db, a.symbol, overwrite=a.overwrite, repair=tuple(a.repair), busy_timeout=a.busy_timeout,
+                                broker_time=a.broker_time, tz=a.tz)
+    except ImportConflict as e:
+        if a.conflicts: e.conflicts.to_csv(a.conflicts, index=False)
+        print(f"natron data import: {e}" + (f"\nevery conflicting row: {a.conflicts}" if a.conflicts else ""), file=sys.stderr)
+        return 2
+    except (DatabaseLocked, sqlite3.Error) as e:
+        print(f"natron data import: {a.db}: {e}", file=sys.stderr)
+        return 3
+    for f, r in zip(a.files, results):
+        print(f"{f}: {r.inserted} new row(s), {r.unchanged} already stored, {r.conflicting} conflicting, of {r.rows} -> {a.db} [{r.symbol}]")
 
 def _data_download(a):
     from natron.data import download
@@ -47,8 +56,11 @@ def _add_data(sub):
     s.add_argument("files", nargs="+", help="CSV or MT5 export files, read by content")
     s.add_argument("--db", required=True); s.add_argument("--symbol", required=True)
     s.add_argument("--overwrite", action="store_true", help="replace the symbol's rows instead of adding to them")
-    s.add_argument("--utc-offset", type=float, default=0.0, help="MT5 broker time minus UTC, in hours")
+    s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of MT5 exports: utc, UTC+N / UTC-N (fixed), "
+                   "mt5 (UTC+2 winter / UTC+3 summer on US DST dates), or auto (detected from the weekly open and close)")
     s.add_argument("--tz", default="UTC", help="time zone of naive CSV times")
+    s.add_argument("--busy-timeout", type=float, default=30.0, help="seconds to wait for another writer's lock on the database")
+    s.add_argument("--conflicts", metavar="CSV", help="when rows conflict, write every one (file and stored values) to this CSV")
     s.add_argument("--repair", nargs="*", default=[], choices=["sort", "dedupe", "fill_volume"], help="repairs to apply (counted and logged)")
     s.set_defaults(func=_data_import)
     s = p.add_parser("download", help="download daily candles with yfinance (needs the 'download' extra and a network)")
@@ -84,7 +96,7 @@ def _add_features(sub):
 # %% ../nbs/08_cli.ipynb #2b280f5f
 def _run(a):
     from natron.pipeline import run_pipeline, resume_run, PipelineError
-    try: run_dir = resume_run(a.resume) if a.resume else run_pipeline(a.params, outputs=a.outputs)
+    try: run_dir = resume_run(a.resume, force=a.force) if a.resume else run_pipeline(a.params, outputs=a.outputs)
     except PipelineError as e:
         print(f"natron run: {e}\nfix the cause, then: natron run --resume <run dir>", file=sys.stderr)
         return 1
@@ -122,6 +134,8 @@ def _add_run(sub):
     s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)")
     s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml")
     s.add_argument("--resume", metavar="RUN_DIR", help="continue a failed run from its first unfinished phase")
+    s.add_argument("--force", action="store_true", help="with --resume: when the run's parameters changed since a phase's last "
+                   "checkpoint, start that phase over instead of refusing")
     s.add_argument("--outputs", default="outputs", help="where runs/ and latest live")
     s.set_defaults(func=_run)
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")

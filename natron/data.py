@@ -6,20 +6,22 @@ Docs: https://natron-dev.github.io/natron/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #16ade866
 from __future__ import annotations
-import logging, sqlite3
-from contextlib import closing
+import logging, os, re, sqlite3, uuid
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 
 # %% auto #0
-__all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'TIME_ALIASES', 'SCHEMA', 'REGIMES', 'REGIME_PARAMS',
-           'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS', 'DEFAULT_ASSETS', 'CandleError',
-           'validate_candles', 'repair_candles', 'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite',
-           'ImportResult', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset',
-           'regime_transitions', 'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db',
-           'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download', 'phase_candles']
+__all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
+           'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS',
+           'DEFAULT_ASSETS', 'CandleError', 'validate_candles', 'repair_candles', 'broker_to_utc', 'broker_time_fit',
+           'detect_broker_time', 'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult',
+           'ImportConflict', 'DatabaseLocked', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles',
+           'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients', 'synthetic_market',
+           'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download',
+           'atomic_write', 'phase_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -93,6 +95,57 @@ def repair_candles(df:pd.DataFrame, repairs=REPAIRS) -> pd.DataFrame:
     df.attrs["repairs"] = counts
     return df
 
+# %% ../nbs/00_data.ipynb #13e9786a
+BROKER_TIMES = ("utc", "UTC+N", "UTC-N", "mt5")   # the conventions `broker_to_utc` understands
+
+def broker_to_utc(times, convention:str) -> pd.DatetimeIndex:
+    "Naive broker wall-clock `times` -> tz-aware UTC: `convention` is 'utc', a fixed 'UTC+N'/'UTC-N', or 'mt5' (UTC+2 winter, UTC+3 summer, on US DST dates)."
+    idx = pd.DatetimeIndex(times)
+    if idx.tz is not None: raise ValueError(f"broker times are naive wall-clock times; these are already tz-aware ({idx.tz})")
+    conv = str(convention).strip()
+    if conv.lower() == "utc": out = idx.tz_localize("UTC")
+    elif conv.lower() == "mt5":                   # New York + 7 h; the repeated autumn hour is read as its first pass
+        ny = (idx - pd.Timedelta(hours=7)).tz_localize("America/New_York", ambiguous=np.ones(len(idx), dtype=bool), nonexistent="NaT")
+        if ny.hasnans: raise ValueError(f"{int(ny.isna().sum())} broker time(s) do not exist under mt5 (the clock skips an hour "
+                                        f"in March), first: {list(idx[ny.isna()][:5].astype(str))}")
+        out = ny.tz_convert("UTC")
+    elif m := re.fullmatch(r"utc([+-]\d{1,2}(?:\.\d+)?)", conv, re.I): out = (idx - pd.Timedelta(hours=float(m[1]))).tz_localize("UTC")
+    else: raise ValueError(f"unknown broker time {convention!r}: use utc, UTC+N or UTC-N (a fixed offset in hours), "
+                           "or mt5 (UTC+2 winter / UTC+3 summer on US DST dates)")
+    return pd.DatetimeIndex(out, name="time").as_unit("ns")
+
+# %% ../nbs/00_data.ipynb #6716b037
+BROKER_CANDIDATES = ("mt5", "utc", *(f"UTC{h:+d}" for h in range(-12, 15) if h))
+
+def _weekly_edges(times) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    "Start of the first bar after, and end of the last bar before, every break longer than a day."
+    idx = pd.DatetimeIndex(times).as_unit("ns").sort_values()
+    gaps = np.diff(idx.asi8)
+    step = pd.Timedelta(int(np.median(gaps))) if len(gaps) else pd.Timedelta(0)
+    breaks = np.flatnonzero(gaps >= (step + pd.Timedelta("1D")).value)
+    return idx[breaks + 1], idx[breaks] + step
+
+def broker_time_fit(times) -> pd.Series:
+    "Per convention in `BROKER_CANDIDATES`: the share of weekly opens (Sunday) and closes (Friday) it puts at 17:00 New York."
+    opens, closes = _weekly_edges(times)
+    if not len(opens): raise ValueError("cannot detect the broker time: the data has no weekend break (a market that trades every "
+                                        "day, daily bars, or less than a week?); name the convention instead")
+    def share(conv):
+        try: o, c = (broker_to_utc(x, conv).tz_convert("America/New_York") for x in (opens, closes))
+        except ValueError: return 0.0                           # times this convention cannot have produced
+        at_five = lambda t, day: (t.day_of_week == day) & (np.abs(t.hour + t.minute / 60 - 17) <= 0.5)
+        return float(np.r_[at_five(o, 6), at_five(c, 4)].mean())
+    return pd.Series({conv: share(conv) for conv in BROKER_CANDIDATES}, name="share")
+
+def detect_broker_time(times) -> str:
+    "The broker-time convention of naive `times` (weekly open/close alignment), logged with how well it fits."
+    fit = broker_time_fit(times)
+    best = str(fit.idxmax())
+    if fit[best] < 0.5: raise ValueError(f"cannot detect the broker time: the best convention, {best}, puts only {fit[best]:.0%} "
+                                         "of weekly opens and closes at 17:00 New York; name the convention instead")
+    log.info("broker time: %s (puts %.0f%% of weekly opens and closes at 17:00 New York)", best, 100 * fit[best])
+    return best
+
 # %% ../nbs/00_data.ipynb #b2f54310
 def sniff_format(path) -> str:
     "'sqlite', 'mt5' or 'csv', decided from the first bytes of the file at `path`."
@@ -132,14 +185,15 @@ def read_csv_candles(path, tz:str="UTC") -> pd.DataFrame:
     if tcol is None: raise CandleError(f"missing columns: no time column (one of {TIME_ALIASES}) in {list(raw.columns)}")
     return _frame(raw.drop(columns=tcol), raw[tcol], tz)
 
-def read_mt5_export(path, utc_offset:float=0.0, volume:str="tick") -> pd.DataFrame:
-    "A MetaTrader 5 export (<DATE> <TIME> <OPEN> ... <TICKVOL> <VOL> <SPREAD>); broker time minus `utc_offset` hours is UTC."
+def read_mt5_export(path, broker_time:str="utc", volume:str="tick") -> pd.DataFrame:
+    "A MetaTrader 5 export (<DATE> <TIME> <OPEN> ... <TICKVOL> <VOL> <SPREAD>) stamped in `broker_time` (see `broker_to_utc`, or 'auto')."
     raw = pd.read_csv(path, sep="\t")
     raw.columns = [c.strip().strip("<>").lower() for c in raw.columns]
     stamp = raw["date"].astype(str) + (" " + raw["time"].astype(str) if "time" in raw else "")
-    times = pd.to_datetime(stamp, format="%Y.%m.%d %H:%M:%S" if "time" in raw else "%Y.%m.%d") - pd.Timedelta(hours=utc_offset)
+    times = pd.to_datetime(stamp, format="%Y.%m.%d %H:%M:%S" if "time" in raw else "%Y.%m.%d")
+    if broker_time == "auto": broker_time = detect_broker_time(times)
     raw["volume"] = raw["tickvol" if volume == "tick" else "vol"]
-    return _frame(raw[CANDLE_COLUMNS + ["spread"]], times, "UTC")
+    return _frame(raw[CANDLE_COLUMNS + ["spread"]], pd.Series(broker_to_utc(times, broker_time)), "UTC")
 
 # %% ../nbs/00_data.ipynb #cea3cedd
 SCHEMA = """
@@ -164,7 +218,7 @@ def _read_table(con, table:str, symbols:list[str]) -> pd.DataFrame:
 # %% ../nbs/00_data.ipynb #53c0d5a5
 def read_sqlite(path, symbol=None) -> pd.DataFrame:
     "Candles of one symbol (str: time-indexed frame), several or all (list/None: (symbol, time)-indexed), indicators as extra columns."
-    with closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)) as con:
+    with closing(sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)) as con:    # percent-encoded: '#', '?' stay in the name
         symbols = _symbols_of(con, symbol)
         series = _read_table(con, "series", symbols)
         has_ind = con.execute("SELECT 1 FROM sqlite_master WHERE name='indicators'").fetchone()
@@ -179,40 +233,79 @@ def read_sqlite(path, symbol=None) -> pd.DataFrame:
 # %% ../nbs/00_data.ipynb #e2cd07ed
 @dataclass
 class ImportResult:
-    "What `write_sqlite` did: rows `inserted`, rows `unchanged` (already there, identical)."
+    "What an import did with each of the file's `rows`: `inserted` (new), `unchanged` (stored identically) or `conflicting` (stored with other values)."
     symbol: str
+    rows: int
     inserted: int
     unchanged: int
+    conflicting: int = 0
 
-def _conflicts(con, symbol:str, rows:pd.DataFrame) -> tuple[pd.DataFrame, int]:
-    "Rows of `rows` already stored for `symbol` with other values, and the number stored identically."
-    old = pd.read_sql_query("SELECT time, open, high, low, close, volume FROM series WHERE symbol=?", con, params=[symbol])
-    both = rows.merge(old, on="time", suffixes=("", "_db"))
-    differs = (both[CANDLE_COLUMNS].to_numpy() != both[[c + "_db" for c in CANDLE_COLUMNS]].to_numpy()).any(axis=1)
-    return both[differs], int((~differs).sum())
+class ImportConflict(CandleError):
+    "Rows of an import contradict stored rows, so nothing was written: `.result` holds the counts, `.conflicts` every conflicting row, both versions."
+    def __init__(self, message:str, result:ImportResult, conflicts:pd.DataFrame):
+        super().__init__(message)
+        self.result, self.conflicts = result, conflicts
+
+class DatabaseLocked(RuntimeError):
+    "Another process held the database's write lock for longer than the busy timeout."
+
+def _stored_times(idx:pd.DatetimeIndex) -> np.ndarray:
+    "Epoch seconds of `idx`, the table's resolution; a finer time is refused with its rows named, never floored onto a neighbour."
+    ns = idx.as_unit("ns").asi8
+    finer = ns % 1_000_000_000 != 0
+    if finer.any(): raise CandleError(f"sub-second timestamps: the database stores whole seconds, {int(finer.sum())} row(s) are finer, "
+                                      f"first: {list(idx[finer][:5].astype(str))}")
+    return ns // 1_000_000_000
+
+def _compare(con, symbol:str, rows:pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    "Rows of `rows` stored for `symbol` with other values (file and `_stored` columns side by side), and how many are stored identically."
+    old = pd.read_sql_query("SELECT time, open, high, low, close, volume FROM series WHERE symbol=? AND time BETWEEN ? AND ?",
+                            con, params=[symbol, int(rows.time.min()), int(rows.time.max())])
+    both = rows.merge(old, on="time", suffixes=("", "_stored"))
+    differs = (both[CANDLE_COLUMNS].to_numpy() != both[[c + "_stored" for c in CANDLE_COLUMNS]].to_numpy()).any(axis=1)
+    return both[differs].assign(time=lambda d: pd.to_datetime(d.time, unit="s", utc=True)), int((~differs).sum())
 
 # %% ../nbs/00_data.ipynb #eb746436
+@contextmanager
+def _write_transaction(db, busy_timeout:float):
+    "A connection inside `BEGIN IMMEDIATE` on the WAL database `db`: committed when the block ends, rolled back if it raises."
+    con = sqlite3.connect(db, timeout=busy_timeout, isolation_level=None)
+    try:
+        try:
+            con.execute("PRAGMA journal_mode=WAL"); con.executescript(SCHEMA)
+            con.execute("BEGIN IMMEDIATE")                 # the write lock, taken before the conflict check reads
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e): raise
+            raise DatabaseLocked(f"{db}: another process holds the database's write lock (waited {busy_timeout:g} s: {e}); "
+                                 "retry when it has finished, or wait longer (busy timeout)") from None
+        try: yield con
+        except BaseException: con.execute("ROLLBACK"); raise
+        con.execute("COMMIT")
+    finally: con.close()
+
 def write_sqlite(candles:pd.DataFrame, db, symbol:str, overwrite:bool=False, timeframe:str|None=None,
-                 name:str|None=None, asset_class:str|None=None, currency:str|None=None) -> ImportResult:
-    "Validate `candles` and store them as `symbol` in one transaction: idempotent, conflicting rows refused, `overwrite` replaces the symbol."
+                 name:str|None=None, asset_class:str|None=None, currency:str|None=None, busy_timeout:float=30.0) -> ImportResult:
+    "Validate `candles` and store them as `symbol`, all or nothing: check and write in one write transaction; any conflicting row refuses the import."
     validate_candles(candles)
     rows = candles[CANDLE_COLUMNS].reset_index()
-    rows["time"] = candles.index.as_unit("s").asi8
+    rows["time"] = _stored_times(candles.index)
     Path(db).parent.mkdir(parents=True, exist_ok=True)
-    with closing(sqlite3.connect(db)) as con:
-        con.executescript(SCHEMA)
-        with con:                                           # one transaction: every row or none
-            if overwrite:
-                for table in ("series", "indicators"): con.execute(f"DELETE FROM {table} WHERE symbol=?", [symbol])
-            bad, same = _conflicts(con, symbol, rows)
-            if len(bad): raise CandleError(f"{len(bad)} row(s) of {symbol} already stored with other values (use overwrite), first:\n{bad.head(5).to_string()}")
-            before = con.total_changes
-            con.executemany("INSERT OR IGNORE INTO series VALUES (?,?,?,?,?,?,?)", [(symbol, *r) for r in rows.itertuples(index=False)])
-            inserted = con.total_changes - before
-            con.execute("INSERT INTO assets VALUES (?,?,?,?,?) ON CONFLICT(symbol) DO UPDATE SET name=coalesce(excluded.name,name), "
-                        "asset_class=coalesce(excluded.asset_class,asset_class), currency=coalesce(excluded.currency,currency), "
-                        "timeframe=coalesce(excluded.timeframe,timeframe)", [symbol, name, asset_class, currency, timeframe or infer_timeframe(candles)])
-    return ImportResult(symbol, inserted, same)
+    with _write_transaction(db, busy_timeout) as con:
+        if overwrite:
+            for table in ("series", "indicators"): con.execute(f"DELETE FROM {table} WHERE symbol=?", [symbol])
+        bad, same = _compare(con, symbol, rows)
+        if len(bad):
+            res = ImportResult(symbol, len(rows), len(rows) - len(bad) - same, same, len(bad))
+            raise ImportConflict(f"{len(bad)} of {len(rows)} row(s) of {symbol} already stored with other values, so nothing was written "
+                                 f"({res.inserted} new, {same} identical, {len(bad)} conflicting; overwrite replaces the symbol), "
+                                 f"first:\n{bad.head(5).to_string()}", res, bad)
+        before = con.total_changes
+        con.executemany("INSERT OR IGNORE INTO series VALUES (?,?,?,?,?,?,?)", [(symbol, *r) for r in rows.itertuples(index=False)])
+        inserted = con.total_changes - before
+        con.execute("INSERT INTO assets VALUES (?,?,?,?,?) ON CONFLICT(symbol) DO UPDATE SET name=coalesce(excluded.name,name), "
+                    "asset_class=coalesce(excluded.asset_class,asset_class), currency=coalesce(excluded.currency,currency), "
+                    "timeframe=coalesce(excluded.timeframe,timeframe)", [symbol, name, asset_class, currency, timeframe or infer_timeframe(candles)])
+    return ImportResult(symbol, len(rows), inserted, same)
 
 # %% ../nbs/00_data.ipynb #96535e3c
 def infer_timeframe(candles:pd.DataFrame) -> str:
@@ -231,14 +324,14 @@ def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
     return pd.DataFrame({"before": idx[holes], "after": idx[holes + 1], "missing_bars": (delta[holes] // step - 1).astype(int)})
 
 # %% ../nbs/00_data.ipynb #18319c89
-def load_candles(source, symbol=None, tz:str="UTC", utc_offset:float=0.0, repair=(), **options) -> pd.DataFrame:
-    "Read a CSV, an MT5 export or a SQLite database at `source` (by content), apply `repair`, and return a validated candle frame."
+def load_candles(source, symbol=None, tz:str="UTC", broker_time:str="utc", repair=(), **options) -> pd.DataFrame:
+    "Read a CSV (naive times in `tz`), an MT5 export (in `broker_time`) or a SQLite database at `source` (by content), apply `repair`, validate."
     path = Path(source)
     if str(source).startswith("sample:"): from natron.samples import sample_candles; return sample_candles(str(source), symbol, repair)
     if not path.exists(): raise FileNotFoundError(f"no candle file at {path}")
     fmt = sniff_format(path)
     if fmt == "sqlite": df = read_sqlite(path, symbol)
-    elif fmt == "mt5": df = read_mt5_export(path, utc_offset=utc_offset, **options)
+    elif fmt == "mt5": df = read_mt5_export(path, broker_time=broker_time, **options)
     else: df = read_csv_candles(path, tz=tz, **options)
     if repair: df = repair_candles(df, REPAIRS if repair is True else repair)
     return validate_candles(df)
@@ -347,9 +440,15 @@ def write_synthetic_db(db, n_bars:int=5000, timeframe:str="1h", seed:int=0, asse
     return [write_sqlite(candles.loc[a.symbol], db, a.symbol, overwrite=overwrite, timeframe=timeframe,
                          name=f"synthetic {a.symbol[4:]}-like", asset_class=a.asset_class) for a in assets]
 
-def import_files(files, db, symbol:str, overwrite:bool=False, repair=(), **options) -> list[ImportResult]:
-    "Load each CSV/MT5 file in `files` and store it as `symbol`; `overwrite` rebuilds the symbol from these files."
-    return [write_sqlite(load_candles(f, repair=repair, **options), db, symbol, overwrite=overwrite and i == 0) for i, f in enumerate(files)]
+def import_files(files, db, symbol:str, overwrite:bool=False, repair=(), busy_timeout:float=30.0, **options) -> list[ImportResult]:
+    "Load each CSV/MT5 file in `files` and store it as `symbol`, one transaction per file; `overwrite` rebuilds the symbol from these files."
+    results = []
+    for i, f in enumerate(files):
+        try: results.append(write_sqlite(load_candles(f, repair=repair, **options), db, symbol, overwrite=overwrite and i == 0, busy_timeout=busy_timeout))
+        except (CandleError, DatabaseLocked) as e:           # name the file, and what the earlier files already stored
+            e.args = (f"{f}: {e}" + (f"\n(stored before it: {', '.join(str(g) for g in files[:i])})" if i else ""),)
+            raise
+    return results
 
 def summarize(candles:pd.DataFrame) -> pd.DataFrame:
     "One row per symbol: bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
@@ -379,6 +478,25 @@ def candles_from_yahoo(raw:pd.DataFrame) -> pd.DataFrame:
 def download(tickers, start:str, end:str, db, interval:str="1d", fetch=yfinance_fetch) -> list[ImportResult]:
     "Fetch each ticker with `fetch` and store it in `db` (idempotent like an import)."
     return [write_sqlite(candles_from_yahoo(fetch(t, start, end, interval)), db, t, name=t) for t in tickers]
+
+# %% ../nbs/00_data.ipynb #fcfd7392
+def atomic_write(path, content) -> Path:
+    "Write `content` (str, bytes, or a function that writes to a binary file object) to `path`: a crash leaves the old file or the new one."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")   # same directory: the rename is atomic
+    try:
+        with open(tmp, "xb") as f:
+            if callable(content): content(f)
+            else: f.write(content.encode() if isinstance(content, str) else content)
+            f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True); raise
+    fd = os.open(path.parent, os.O_RDONLY)                    # the rename itself reaches the disk with the directory
+    try: os.fsync(fd)
+    finally: os.close(fd)
+    return path
 
 # %% ../nbs/00_data.ipynb #14d2eac1
 def phase_candles(data_path=None, symbol=None, n_bars:int=5000, seed:int=0, **options) -> tuple[pd.DataFrame, pd.DataFrame | None]:

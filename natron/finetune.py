@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 from torch import nn
-from .bundle import NatronModelBundle, provenance
-from .data import phase_candles
+from .bundle import NatronModelBundle, engine_config, provenance
+from .data import atomic_write, phase_candles
 from .evaluation import DIRECTION_PROBS, prediction_scores
 from .model import build_model, head_probabilities, model_config, multitask_loss, PRESETS
 from .pretrain import load_encoder
@@ -155,8 +155,9 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
         headline = {k: {split: scores[split].get(k) for split in scores} for k in HEADLINE}
-        make_bundle(model, data, phases, headline, backbone=backbone, preset=preset, seed=seed, threshold=threshold, data=data_params).save(Path(out_dir) / "natron_v2.pt")
-        (Path(out_dir) / "metrics.json").write_text(json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
+        make_bundle(model, data, phases, headline, engine_config(engine), backbone=backbone, preset=preset, seed=seed, threshold=threshold,
+                    data=data_params).save(Path(out_dir) / "natron_v2.pt")
+        atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
             **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data), "finetune_config": asdict(cfg)}, indent=1))
     return model, result, data, scores
 

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/pipeline.html.md"""
 
 # %% ../nbs/07_pipeline.ipynb #fe25f91d
 from __future__ import annotations
-import copy, datetime as dt, itertools, json, logging, os, shutil, time
+import copy, datetime as dt, itertools, json, logging, os, time
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 import natron
+from .data import atomic_write
 
 # %% auto #0
 __all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'INDEX_COLUMNS', 'Phase', 'load_params', 'phase_parameters', 'enabled_phases',
@@ -73,8 +74,7 @@ def undeclared(params:dict, declared:dict) -> list[str]:
 class PipelineError(RuntimeError):
     "A phase failed; the message names the phase, the cell and the executed notebook to open."
 
-def _write_json(path:Path, obj) -> None:
-    tmp = path.with_suffix(".tmp"); tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, path)
+def _write_json(path:Path, obj) -> None: atomic_write(path, json.dumps(obj, indent=1, default=str))
 
 def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set) -> None:
     import papermill as pm
@@ -137,7 +137,7 @@ def execute_run(run_dir:Path, phases=PHASES, nbs:Path=NBS) -> Path:
 def _collect(run_dir:Path, phases:list[Phase]) -> None:
     "Top-level artefacts: the last phase's bundle as `natron_v2.pt`, and every phase's metrics in `metrics.json`."
     bundles = [run_dir / p.name / "natron_v2.pt" for p in phases if (run_dir / p.name / "natron_v2.pt").exists()]
-    if bundles: shutil.copy2(bundles[-1], run_dir / "natron_v2.pt")
+    if bundles: atomic_write(run_dir / "natron_v2.pt", bundles[-1].read_bytes())
     metrics = {p.name: json.loads((run_dir / p.name / "metrics.json").read_text()) for p in phases if (run_dir / p.name / "metrics.json").exists()}
     if metrics and not (run_dir / "metrics.json").exists(): _write_json(run_dir / "metrics.json", metrics)
 
@@ -150,6 +150,13 @@ def headline(run_dir:Path) -> dict:
 
 INDEX_COLUMNS = ["id", "name", "status", "params", "data", "commit", "created", "seconds", "headline"]
 
+def _append_index(index:Path, row:dict) -> None:
+    "Add `row` to the run index under a file lock, rewriting it atomically: parallel runs never interleave, lose a row or repeat the header."
+    from filelock import FileLock
+    with FileLock(f"{index}.lock"):
+        old = index.read_text() if index.exists() else pd.DataFrame(columns=INDEX_COLUMNS).to_csv(index=False)
+        atomic_write(index, old + pd.DataFrame([row], columns=INDEX_COLUMNS).to_csv(header=False, index=False))
+
 def _finish(run_dir:Path, rec:dict, seconds:float) -> None:
     "Record the run's status in run.json, append a row to runs/index.csv, and point outputs/latest at it when it succeeded."
     _write_json(run_dir / "run.json", rec)
@@ -157,10 +164,10 @@ def _finish(run_dir:Path, rec:dict, seconds:float) -> None:
     row = {"id": run_dir.name, "name": rec["name"], "status": rec["status"], "params": rec.get("params_file"),
            "data": rec["params"].get("data_path") or "synthetic", "commit": rec["commit"], "created": rec["created"],
            "seconds": round(seconds), "headline": ";".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in headline(run_dir).items())}
-    index = runs / "index.csv"
-    pd.DataFrame([row], columns=INDEX_COLUMNS).to_csv(index, mode="a", header=not index.exists(), index=False)
+    _append_index(runs / "index.csv", row)
     if rec["status"] == "done":                                 # a new link renamed over the old one: atomic, safe for parallel sweeps
         tmp = runs.parent / f".latest-{run_dir.name}"
+        tmp.unlink(missing_ok=True)                             # a link a killed run left behind
         tmp.symlink_to(Path("runs") / run_dir.name, target_is_directory=True)
         os.replace(tmp, runs.parent / "latest")
 
@@ -171,7 +178,7 @@ def start_run(params:dict, outputs="outputs", params_file=None) -> Path:
     name = str(params.get("name", "run"))
     run_dir = Path(outputs) / "runs" / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}-{name}"
     run_dir.mkdir(parents=True)
-    (run_dir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    atomic_write(run_dir / "params.yaml", yaml.safe_dump(params, sort_keys=False))
     _write_json(run_dir / "run.json", {"name": name, "params_file": str(params_file) if params_file else None, "params": params,
                                        "commit": git_commit(), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                                        "status": "running", "phases": {}, "error": None})
@@ -182,11 +189,21 @@ def run_pipeline(params_file=None, params:dict|None=None, outputs="outputs", pha
     params = params if params is not None else load_params(params_file)
     return execute_run(start_run(params, outputs, params_file), phases, nbs)
 
-def resume_run(run_dir, phases=PHASES, nbs:Path=NBS) -> Path:
-    "Continue a failed or killed run from its first unfinished phase."
+def resume_run(run_dir, phases=PHASES, nbs:Path=NBS, force:bool=False) -> Path:
+    "Continue a failed or killed run from its first unfinished phase; `force` starts unfinished phases over (their checkpoints set aside)."
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").exists(): raise FileNotFoundError(f"{run_dir} is not a run directory (no run.json)")
+    if force: _set_aside_checkpoints(run_dir, phases)
     return execute_run(run_dir, phases, nbs)
+
+def _set_aside_checkpoints(run_dir:Path, phases) -> None:
+    "Rename the last checkpoint of every unfinished phase to `checkpoint_last.pt.stale`: the phase trains again under the run's current parameters."
+    rec = json.loads((run_dir / "run.json").read_text())
+    for p in enabled_phases(rec["params"], phases):
+        ckpt = run_dir / p.name / "checkpoint_last.pt"
+        if rec["phases"].get(p.name) != "done" and ckpt.exists():
+            os.replace(ckpt, ckpt.with_name(ckpt.name + ".stale"))
+            log.warning("%s: starting over under the current parameters (the old checkpoint is %s.stale)", p.name, ckpt.name)
 
 def list_runs(outputs="outputs") -> pd.DataFrame:
     "The experiment record: the last row of every run in outputs/runs/index.csv."
@@ -233,7 +250,7 @@ def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path
         with ProcessPoolExecutor(jobs) as pool: rows = list(pool.map(partial(_sweep_one, outputs=outputs, phases=phases, nbs=nbs), runs))
     else: rows = [_sweep_one(r, outputs, phases, nbs) for r in runs]
     table = pd.DataFrame([{**v, **row} for v, row in zip(variants, rows)])
-    table.to_csv(sweep_dir / "comparison.csv", index=False)
+    atomic_write(sweep_dir / "comparison.csv", table.to_csv(index=False))
     comparison_figure(table, list(variants[0])).write_html(sweep_dir / "comparison.html", include_plotlyjs=True)
     return sweep_dir
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .data import phase_candles
+from .data import atomic_write, phase_candles
 from .model import build_model, model_config, PRESETS
 from .sequences import prepare_data
-from .training import fit, train_config, atomic_save, world
+from .training import fit, train_config, world
 
 # %% auto #0
 __all__ = ['log', 'PretrainConfig', 'random_patch_mask', 'apply_mask', 'augment', 'info_nce', 'PretrainObjective', 'save_encoder',
@@ -98,7 +98,7 @@ class PretrainObjective(nn.Module):
 # %% ../nbs/02h_pretrain.ipynb #c5300acf
 def save_encoder(model:nn.Module, feature_columns:list, path) -> Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_save({"model_state": model.state_dict(), "model_config": asdict(model.cfg), "feature_columns": list(feature_columns)}, path)
+    atomic_write(path, lambda f: torch.save({"model_state": model.state_dict(), "model_config": asdict(model.cfg), "feature_columns": list(feature_columns)}, f))
     return path
 
 def load_encoder(model:nn.Module, feature_columns:list, path) -> nn.Module:
@@ -126,6 +126,6 @@ def pretrain(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         save_encoder(model, data.feature_columns, Path(out_dir) / "encoder.pt")
         hist = result.history
-        (Path(out_dir) / "metrics.json").write_text(json.dumps({"history": hist.to_dict("records"), "pretrain_config": asdict(cfg),
+        atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": hist.to_dict("records"), "pretrain_config": asdict(cfg),
             "headline": {"val_loss": float(result.best_val_loss), "epochs": int(len(hist))}}, indent=1))
     return model, result, data

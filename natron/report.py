@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from .bundle import NatronModelBundle
-from .data import REGIMES, phase_candles
+from .data import REGIMES, atomic_write, phase_candles
 from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, compare,
                                drawdown)
 from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
@@ -521,20 +521,16 @@ def summary_markdown(ev:RunEvaluation) -> str:
     return "\n".join(parts) + "\n"
 
 # %% ../nbs/05a_report.ipynb #77072adc
-def _write_atomic(path:Path, text:str) -> Path:
-    tmp = path.with_name(path.name + ".tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
-    return path
-
 def write_report(run_dir, out_dir=None, evaluation:RunEvaluation|None=None, rolling_window:int=168, **evaluate) -> Path:
     "Write report.html, metrics.json, metrics.csv and summary.md for the run in `run_dir` into `out_dir` (default run_dir/report), and report.html at the top of the run."
     ev = evaluation or evaluate_run(run_dir, **evaluate)
     out = Path(out_dir or Path(run_dir) / "report"); out.mkdir(parents=True, exist_ok=True)
     page = build_report(report_sections(ev, rolling_window), f"natron report: {ev.name}", f"bundle {ev.bundle_path}, data {ev.params.get('data_path') or 'synthetic'}")
-    _write_atomic(out / "metrics.json", json.dumps(report_metrics(ev), indent=1, default=str))
-    _flat(ev.board).to_csv(out / "metrics.csv")
-    _write_atomic(out / "summary.md", summary_markdown(ev))
-    _write_atomic(out / "report.html", page)
-    if out.resolve() != Path(run_dir).resolve(): shutil.copy2(out / "report.html", Path(run_dir) / "report.html")
+    atomic_write(out / "metrics.json", json.dumps(report_metrics(ev), indent=1, default=str))
+    atomic_write(out / "metrics.csv", _flat(ev.board).to_csv())
+    atomic_write(out / "summary.md", summary_markdown(ev))
+    atomic_write(out / "report.html", page)
+    if out.resolve() != Path(run_dir).resolve(): atomic_write(Path(run_dir) / "report.html", page)
     return out / "report.html"
 
 # %% ../nbs/05a_report.ipynb #fb8a2b32
@@ -573,4 +569,4 @@ def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=
         title = "Regimes over price: " + ("labels above, predicted below" if predicted is not None else "labels" if labels is not None else "predicted")
         sections.append(Section("Regimes over price", "", [regime_timeline_figure(_first_symbol(close.reindex(preds.index)), _first_symbol(regimes),
                                                                                   None if predicted is None else _first_symbol(predicted), title=title)]))
-    return _write_atomic(Path(output), build_report(sections, "natron report", f"predictions {Path(predictions_path).name}"))
+    return atomic_write(Path(output), build_report(sections, "natron report", f"predictions {Path(predictions_path).name}"))

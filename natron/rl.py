@@ -21,6 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from .bundle import NatronModelBundle, load_bundle
+from .data import atomic_write
 from .evaluation import ACTIONS, positions_from_probs
 from .scoreboard import buy_and_hold, mean_std, runner
 from .stats import periods_per_year, probabilistic_sharpe
@@ -397,7 +398,7 @@ def save_phase(result:RLResult, out_dir, preset:str, cfg:RLConfig, reward:Reward
     b.train_meta = {**b.train_meta, "rl": {"learner": ch["learner"], "seed": ch["seed"], "val_sharpe": ch["val_sharpe"], "preset": preset,
                                            "train_encoder": cfg.train_encoder, "reward": asdict(reward), "headline": headline}}
     path = b.save(out_dir / "natron_v2.pt")
-    (out_dir / "metrics.json").write_text(json.dumps({"headline": headline, "chosen": ch, "config": asdict(cfg), "reward": asdict(reward),
+    atomic_write(out_dir / "metrics.json", json.dumps({"headline": headline, "chosen": ch, "config": asdict(cfg), "reward": asdict(reward),
         "seed_table": {"mean": _plain(table["mean"]), "std": _plain(table["std"]), "records": _plain(result.scores)}}, indent=1))
     return path
 

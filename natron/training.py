@@ -15,10 +15,12 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from tqdm.auto import tqdm
+from .data import atomic_write
 
 # %% auto #0
-__all__ = ['log', 'TRAIN_PRESETS', 'TrainConfig', 'train_config', 'pick_device', 'world', 'init_distributed', 'epoch_batches',
-           'collate', 'run_epoch', 'atomic_save', 'FitResult', 'fit']
+__all__ = ['log', 'TRAIN_PRESETS', 'IGNORED_ON_RESUME', 'TrainConfig', 'train_config', 'pick_device', 'world', 'init_distributed',
+           'epoch_batches', 'collate', 'run_epoch', 'ResumeConflict', 'load_checkpoint', 'config_changes', 'FitResult',
+           'fit']
 
 # %% ../nbs/02d_training.ipynb #93ba2aa1
 log = logging.getLogger(__name__)
@@ -112,25 +114,36 @@ def run_epoch(module:nn.Module, dataset, batches, device, precision="fp32", opti
         for k, v in {"loss": loss.detach(), **parts}.items(): sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
         count += len(idx)
         bar.set_postfix(loss=f"{float(loss.detach()):.4f}", refresh=False)
-    return _mean_across_ranks(sums, count)
+    return _mean_across_ranks(sums, count, device)
 
-def _mean_across_ranks(sums:dict, count:int) -> dict[str, float]:
-    vals = torch.tensor([*sums.values(), count], dtype=torch.float64)
+def _rank_totals(sums:dict, count:int, device:torch.device) -> torch.Tensor:
+    "This rank's sums and count as the tensor to all-reduce: on the model's `device`, because NCCL reduces CUDA tensors only."
+    return torch.tensor([*sums.values(), count], dtype=torch.float64, device=device)
+
+def _mean_across_ranks(sums:dict, count:int, device:torch.device) -> dict[str, float]:
+    vals = _rank_totals(sums, count, device)
     if world()[1] > 1: dist.all_reduce(vals)
     return {k: float(v / max(vals[-1], 1)) for k, v in zip(sums, vals[:-1])}
 
 # %% ../nbs/02d_training.ipynb #65773780
-def atomic_save(obj, path:Path) -> None:
-    "torch.save to a temporary name, then rename: a crash never leaves half a file."
-    tmp = Path(path).with_suffix(".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+IGNORED_ON_RESUME = ("progress", "device")    # settings that change nothing a checkpoint holds
+
+class ResumeConflict(ValueError):
+    "A checkpoint was written under another training config than the one asked to resume it."
+
+def load_checkpoint(path) -> dict:
+    "A checkpoint, every tensor on the CPU: RNG states must stay CPU ByteTensors; `load_state_dict` moves weights and optimizer state to the model's device."
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+def config_changes(stored:dict, current:dict, ignore=IGNORED_ON_RESUME) -> dict:
+    "Keys whose values differ between a stored and a current config, as key -> (stored, current)."
+    return {k: (stored.get(k), current.get(k)) for k in sorted({*stored, *current} - set(ignore)) if stored.get(k) != current.get(k)}
 
 def _rng_state() -> dict:
     return {"cpu": torch.get_rng_state(), **({"cuda": torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {})}
 
 def _set_rng_state(s:dict) -> None:
-    torch.set_rng_state(s["cpu"])
+    torch.set_rng_state(s["cpu"].to("cpu", torch.uint8))
     if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
 def _make_scheduler(optimizer, cfg:TrainConfig):
@@ -173,9 +186,9 @@ class _Trainer:
     def save(self) -> None:
         if self.out_dir is None or world()[0] != 0: return
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        atomic_save(self.state(), self.out_dir / "checkpoint_last.pt")
-        pd.DataFrame(self.history).to_csv(self.out_dir / "metrics.csv", index=False)
-        (self.out_dir / "metrics.json").write_text(json.dumps({"history": self.history, "best_epoch": self.best_epoch, "best_val_loss": self.best}, indent=1))
+        atomic_write(self.out_dir / "checkpoint_last.pt", lambda f: torch.save(self.state(), f))
+        atomic_write(self.out_dir / "metrics.csv", pd.DataFrame(self.history).to_csv(index=False))
+        atomic_write(self.out_dir / "metrics.json", json.dumps({"history": self.history, "best_epoch": self.best_epoch, "best_val_loss": self.best}, indent=1))
 
     @property
     def best_epoch(self) -> int: return min(self.history, key=lambda r: r["val_loss"])["epoch"] if self.history else -1
@@ -191,7 +204,12 @@ def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), ou
     t = _Trainer(objective, cfg, out_dir)
     last = t.out_dir / "checkpoint_last.pt" if t.out_dir else None
     if resume and last is not None and last.exists():
-        t.restore(torch.load(last, map_location=device, weights_only=True))
+        s = load_checkpoint(last)
+        changed = config_changes(s["config"], asdict(cfg))
+        if changed: raise ResumeConflict(f"{last} was written with another training config ({', '.join(f'{k}: {a!r} -> {b!r}' for k, (a, b) in changed.items())}); "
+                                         "resuming would keep the stored optimizer state. Start over (move the checkpoint away; "
+                                         "natron run --resume RUN_DIR --force does so) or resume with the stored values")
+        t.restore(s)
         log.info("resumed from %s at epoch %d", last, t.epoch)
     stopped = False
     while t.epoch < cfg.epochs and not stopped:
@@ -208,7 +226,7 @@ def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), ou
         if improved:
             t.best, t.bad_epochs = va["loss"], 0
             t.best_state = {k: v.detach().clone() for k, v in objective.state_dict().items()}
-            if t.out_dir and world()[0] == 0: t.out_dir.mkdir(parents=True, exist_ok=True); atomic_save(t.best_state, t.out_dir / "checkpoint_best.pt")
+            if t.out_dir and world()[0] == 0: t.out_dir.mkdir(parents=True, exist_ok=True); atomic_write(t.out_dir / "checkpoint_best.pt", lambda f: torch.save(t.best_state, f))
         else: t.bad_epochs += 1
         stopped = t.bad_epochs >= cfg.patience
         t.epoch += 1
