@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lab sync readme bench clean-venv
+.PHONY: install browser demo test lint docs lab sync readme bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,24 @@ sync: install
 readme: install
 	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown nbs/index.ipynb --output-dir . --output README
 
+# The report and the docs are tested in a real browser: Debian's chromium (playwright drives it, downloads nothing).
+# As root with apt-get (CI, containers) it is installed here; otherwise make stops at once with the command to run.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium (the report and docs tests load pages in it)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Chromium (the report and docs tests load pages in it). Install it with:"; \
+	    echo "    sudo apt-get update && sudo apt-get install -y chromium"; exit 1; \
+	  fi; }
+
+# ruff (settings in pyproject.toml) over the source: the notebooks and the tests.
+lint: install
+	$(BIN)/ruff check nbs tests
+
 # Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise).
-test: sync
+test: browser sync lint
 	@for f in natron/[a-z]*.py; do m=$$(basename $$f .py); \
 	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
 	@echo "every natron module imports in a fresh process"
