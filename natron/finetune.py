@@ -156,7 +156,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
         headline = {k: {split: scores[split].get(k) for split in scores} for k in HEADLINE}
         make_bundle(model, data, phases, headline, engine_config(engine), backbone=backbone, preset=preset, seed=seed, threshold=threshold,
-                    data=data_params).save(Path(out_dir) / "natron_v2.pt")
+                    data_source=data_params).save(Path(out_dir) / "natron_v2.pt")
         atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
             **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data), "finetune_config": asdict(cfg)}, indent=1))
     return model, result, data, scores

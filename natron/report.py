@@ -312,7 +312,7 @@ def run_params(run_dir) -> dict:
     "The data parameters of a run: from its run.json (a pipeline run: the common values, then the finetune phase's own), else from its bundle."
     path = Path(run_dir) / "run.json"
     if not path.exists():
-        data = NatronModelBundle.load(run_bundle(run_dir)).train_meta.get("data")
+        data = NatronModelBundle.load(run_bundle(run_dir)).train_meta.get("data_source")
         if data is None: raise ValueError(f"{run_dir} has no run.json and its bundle does not record its data: re-run the finetune phase")
         return data
     p = json.loads(path.read_text())["params"]
