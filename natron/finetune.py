@@ -154,7 +154,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
-        headline = {k: {split: scores[split].get(k) for split in scores} for k in HEADLINE}
+        headline = {f"{split}_{k}": scores[split].get(k) for split in scores for k in HEADLINE}   # validation beside test
         make_bundle(model, data, phases, headline, engine_config(engine), backbone=backbone, preset=preset, seed=seed, threshold=threshold,
                     data_source=data_params).save(Path(out_dir) / "natron_v2.pt")
         atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
