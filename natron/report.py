@@ -567,6 +567,6 @@ def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=
     regimes, predicted = (labels["regime"], preds.get("regime")) if labels is not None else (preds.get("regime"), None)
     if regimes is not None:
         title = "Regimes over price: " + ("labels above, predicted below" if predicted is not None else "labels" if labels is not None else "predicted")
-        sections.append(Section("Regimes over price", "", [regime_timeline_figure(_first_symbol(close.reindex(preds.index)), _first_symbol(regimes),
+        sections.append(Section("Regimes over price", "", [regime_timeline_figure(_first_symbol(prices["close"].reindex(preds.index)), _first_symbol(regimes),
                                                                                   None if predicted is None else _first_symbol(predicted), title=title)]))
     return atomic_write(Path(output), build_report(sections, "natron report", f"predictions {Path(predictions_path).name}"))
