@@ -135,15 +135,16 @@ def _add_run(sub):
 
 # %% ../nbs/08_cli.ipynb #da89a59b
 def _serve(a):
-    from natron.serving import serve
-    serve(a.model, a.host, a.port, api_key=a.api_key, workers=a.workers)
+    from natron.rest import serve
+    try: serve(a.model, a.host, a.port, api_key=a.api_key, workers=a.workers)
+    except KeyboardInterrupt: pass          # uvicorn re-raises SIGINT after its graceful shutdown: nothing left to do
 
 def _bridge(a):
-    from natron.serving import run_bridge
+    from natron.bridge import run_bridge
     run_bridge(a.model, a.host, a.port, token=a.token, max_line=a.max_line, workers=a.workers)
 
 def _predict(a):
-    from natron.inference import predict_db, risk_dashboard
+    from natron.agent import predict_db, risk_dashboard
     predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output, threshold=a.threshold)
     print(risk_dashboard(predictions, metrics, a.model))
     if a.output: print(f"wrote {len(predictions)} predictions to {a.output}")
@@ -155,7 +156,7 @@ def _add_serving(sub):
         s.add_argument("--model", required=True, help="a natron_v2.pt bundle")
         s.add_argument("--host", default="127.0.0.1", help="binding beyond loopback requires a key")
         s.add_argument("--port", type=int, default=port)
-        s.add_argument("--workers", type=int, default=2, help="scoring processes (features hold the GIL)")
+        s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
         if name == "serve": s.add_argument("--api-key", help="required on every request (or NATRON_API_KEY)")
         else:
             s.add_argument("--token", help="handshake token (or NATRON_BRIDGE_TOKEN)")
