@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
 from .data import CANDLE_COLUMNS, REGIMES, CandleError, synthetic_market, validate_candles
-from .features import FeatureEngine
+from .features import FeatureEngine, is_intraday
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
 from .sequences import FeatureScaler, valid_window_ends, window_starts
@@ -24,8 +24,8 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 # %% auto #0
 __all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
            'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
-           'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows',
-           'PredictionStream', 'bench_latency']
+           'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
+           'PredictionStream', 'update_streams', 'bench_latency']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -130,7 +130,11 @@ RL_COLUMNS = [f"rl_{a.lower()}_prob" for a in ACTIONS]            # rl_short_pro
 def features(self:NatronPredictor, candles:pd.DataFrame, last:int|None=None) -> np.ndarray:
     "Unscaled features (n, f) of `candles` (of its `last` rows only, if given), in the bundle's column order."
     F = self.engine.transform(candles, last=last)
-    if F.columns.tolist() != self.columns: F = F[self.columns]        # selecting 165 columns by name costs 0.4 ms: only when needed
+    if F.columns.tolist() != self.columns:                            # selecting 165 columns by name costs 0.4 ms: only when needed
+        if missing := [c for c in self.columns if c not in F.columns]:
+            raise CandleError(f"these candles give no {missing[:3]} ({len(missing)} feature(s) the model needs): "
+                              f"bars of another kind (intraday or daily) than the model was trained on?")
+        F = F[self.columns]
     return F.to_numpy(np.float32, copy=True)                          # writeable: scaled in place
 
 @patch
@@ -189,7 +193,8 @@ def history(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> p
     "The last `required_history` candles of one instrument, validated (unless the caller already did); `HistoryError` with the count needed if there are fewer."
     if isinstance(candles.index, pd.MultiIndex): raise CandleError("predict takes one instrument's candles (a time index); use predict_batch for several")
     if len(candles) < self.required_history:
-        raise HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), got {len(candles)}")
+        raise HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
+                           f"got {len(candles)}: {self.required_history - len(candles)} missing")
     tail = candles.iloc[len(candles) - self.required_history:]
     return validate_candles(tail) if validate else tail
 
@@ -241,23 +246,80 @@ def predict_batch(self:NatronPredictor, history:pd.DataFrame, batch_size:int=256
     return prediction_frame({k: v[ok] for k, v in probs.items()}, history.index[ends[ok]])
 
 # %% ../nbs/05_inference.ipynb #5db37789
+def attempt(fn, *args):
+    "`fn(*args)`, or the `ValueError` it raised (a bad input fails alone; anything else is a bug and propagates)."
+    try: return fn(*args)
+    except ValueError as e: return e
+
+@patch
+def features_of(self:NatronPredictor, tails:list, rows:int) -> list[np.ndarray]:
+    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), in one engine pass; or the `ValueError` of a tail."
+    parts = [t.iloc[len(t) - rows - self.warmup:] for t in tails]
+    if len(parts) == 1 or self.engine.ffill_gaps: return [attempt(self.features, t, rows) for t in parts]   # a fill would cross tails
+    out, n = [None] * len(parts), rows + self.warmup
+    for intraday in (True, False):            # the engine picks its time features from the bar spacing of the frame
+        idx = [i for i, t in enumerate(parts) if is_intraday(t.index) == intraday]
+        if not idx: continue
+        X = attempt(self.features, pd.concat([parts[i] for i in idx]))              # (len(idx) * n, f), tails end to end
+        for k, i in enumerate(idx): out[i] = X if isinstance(X, Exception) else X[(k + 1) * n - rows:(k + 1) * n]
+    return out
+
+@patch
+def predict_many(self:NatronPredictor, windows:list) -> list:
+    "Prediction dicts for (scaled window (t, f), time of its last candle) pairs, in one forward pass; an item that is an error stays one."
+    out, ok = list(windows), [i for i, x in enumerate(windows) if not isinstance(x, Exception)]
+    if not ok: return out
+    recs = attempt(self.predict_windows, np.stack([windows[i][0] for i in ok]), windows[ok[0]][1].append([windows[i][1] for i in ok[1:]]))
+    if isinstance(recs, Exception):                # some window overflowed the model: one by one, so only it fails
+        recs = [attempt(lambda w, t: self.predict_windows(w[None], t)[0], *windows[i]) for i in ok]
+    for i, r in zip(ok, recs): out[i] = r
+    return out
+
+@patch
+def predict_histories(self:NatronPredictor, histories:list) -> list:
+    "The prediction dict for the last candle of each of `histories` (validated frames, e.g. from `candle_frame`), or the `ValueError` that history raised."
+    tails = [attempt(self.history, h, False) for h in histories]
+    ok = [i for i, t in enumerate(tails) if not isinstance(t, Exception)]
+    windows = list(tails)
+    for i, X in zip(ok, self.features_of([tails[i] for i in ok], self.window)):
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t.index[-self.window:]), t.index[-1:]), X, tails[i])
+    return self.predict_many(windows)
+
+# %% ../nbs/05_inference.ipynb #a72dfe71
 class PredictionStream:
-    "Predictions candle by candle from a feature cache: the scaled window and the last `warmup + 1` candles."
+    "Predictions candle by candle from a feature cache: the scaled window and the last `warmup + 2` candles."
     def __init__(self, predictor:NatronPredictor, history:pd.DataFrame):
         self.predictor = predictor
         self.window, _ = predictor.prepare(history)                      # (t, f) scaled features
-        self.candles = history.iloc[len(history) - predictor.warmup - 1:]
+        self.candles = history.iloc[len(history) - predictor.warmup - 2:]
 
-    def update(self, candle) -> dict:
-        "The prediction after one new `candle`: a one-row candle frame or a mapping with time and open high low close volume."
-        p = self.predictor
+    def step(self, candle) -> tuple[pd.DataFrame, bool]:
+        "The cached candles after `candle` (a one-row frame or a mapping), and whether it replaces the last one (the forming bar)."
         new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
         if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
-        if new.index[0] <= self.candles.index[-1]: raise CandleError(f"a new candle must come after the last one ({self.candles.index[-1]}), got {new.index[0]}")
-        tail = pd.concat([self.candles.iloc[1:], new])
-        row = finite_features(p.scale(p.features(tail, 1)), tail.index[-1:])
-        self.window, self.candles = np.concatenate([self.window[1:], row]), tail
-        return p.predict_windows(self.window[None], tail.index[-1:])[0]
+        t, last = new.index[0], self.candles.index[-1]
+        if t < last: raise CandleError(f"candle at {t} is older than the last candle, at {last}: send the forming bar (same time) or a newer one")
+        return pd.concat([self.candles.iloc[:-1] if t == last else self.candles.iloc[1:], new]), bool(t == last)
+
+    def update(self, candle) -> dict:
+        "The prediction after `candle`: a new candle, or the last one revised (same time)."
+        out = update_streams([self], [candle])[0]
+        if isinstance(out, Exception): raise out
+        return out
+
+def update_streams(streams:list, candles:list) -> list:
+    "The prediction of each stream after its candle (or the `ValueError` it raised, the stream unchanged): features in one engine pass, the model in one."
+    if not streams: return []
+    p, steps = streams[0].predictor, [attempt(s.step, c) for s, c in zip(streams, candles)]
+    ok = [i for i, x in enumerate(steps) if not isinstance(x, Exception)]
+    windows = list(steps)
+    for i, X in zip(ok, p.features_of([steps[i][0] for i in ok], 1)):
+        (tail, replace), w = steps[i], streams[i].window
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), tail.index[-1:])]), tail.index[-1:]), X)
+    out = p.predict_many(windows)
+    for i, r in enumerate(out):
+        if not isinstance(r, Exception): streams[i].window, streams[i].candles = windows[i][0], steps[i][0]
+    return out
 
 @patch
 def stream(self:NatronPredictor, history:pd.DataFrame) -> PredictionStream:
