@@ -10,7 +10,7 @@ import asyncio, hmac, json, logging, os, signal, socket
 import pandas as pd
 from fastcore.basics import patch
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, check_binding, candle_records, model_info, parse_request
+from .protocol import MAX_LINE, check_binding, candle_records, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
@@ -38,9 +38,10 @@ def _error(msg:str) -> dict: return {"type": "error", "error": msg}
 # %% ../nbs/06c_bridge.ipynb #ea975775
 class Bridge:
     "The MetaTrader bridge: newline-delimited JSON over TCP in front of a `Scorer`."
-    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=0):
+    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, **scoring):
+        "`scoring` goes to the `Scorer` (e.g. `workers`, `session_ttl`)."
         self.predictor, self.token, self.max_line = predictor, token, max_line
-        self.scorer, self.server, self.port, self.connections = Scorer(predictor, workers), None, None, {}   # task -> writer
+        self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> writer
 
     async def start(self, host:str="127.0.0.1", port:int=9000) -> Bridge:
         "Listen on `host:port` (port 0: any free port, then see `.port`)."
@@ -62,7 +63,7 @@ class Bridge:
 async def handle(self:Bridge, reader, writer):
     "Serve one connection until the client closes it (or fails authentication)."
     self.connections[asyncio.current_task()] = writer
-    conn = {"authed": self.token is None, "close": False}
+    conn = {"authed": self.token is None, "close": False, "owner": ""}
     try:
         while not conn["close"]:
             try: line = await read_line(reader, self.max_line)
@@ -86,15 +87,21 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     kind = msg.get("type") if isinstance(msg, dict) else None
     if kind == "auth":
         conn["authed"] = self.token is None or hmac.compare_digest(str(msg.get("token", "")).encode(), self.token.encode())
-        conn["close"] = not conn["authed"]
+        conn["close"], conn["owner"] = not conn["authed"], owner(self.token)
         return {"type": "auth_ok"} if conn["authed"] else _error("wrong token")
     if not conn["authed"]: return _error('authenticate first: {"type": "auth", "token": "..."}')
     if kind == "ping": return {"type": "pong"}
     if kind == "info": return {"type": "info", "data": model_info(self.predictor)}
-    if kind == "predict":
-        try: return {"type": "prediction", "data": await self.scorer.predict(parse_request(msg))}
-        except ValueError as e: return _error(str(e))
-    return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info or predict")
+    try:
+        if kind == "predict": return {"type": "prediction", "data": await self.scorer.predict(msg)}
+        if kind in ("open", "update", "close"):
+            key = (conn["owner"], session_id(msg.get("session")))
+            if kind == "open": return {"type": "opened", **await self.scorer.open(key, msg)}
+            if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, msg)}
+            await self.scorer.close(key)
+            return {"type": "closed", "session": key[1]}
+    except ValueError as e: return _error(str(e))
+    return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
 
 # %% ../nbs/06c_bridge.ipynb #4ecd8141
 class BridgeError(RuntimeError): "The bridge answered with an error message."
@@ -123,13 +130,16 @@ class BridgeClient:
     def ping(self) -> bool: return self.call({"type": "ping"}) == {"type": "pong"}
     def info(self) -> dict: return self.call({"type": "info"})["data"]
     def predict(self, candles:pd.DataFrame) -> dict: return self.call({"type": "predict", "candles": candle_records(candles)})["data"]
+    def open_session(self, session:str, candles:pd.DataFrame) -> dict: return self.call({"type": "open", "session": session, "candles": candle_records(candles)})
+    def update(self, session:str, candle:pd.DataFrame) -> dict: return self.call({"type": "update", "session": session, "candle": candle_records(candle)[0]})["data"]
+    def close_session(self, session:str) -> dict: return self.call({"type": "close", "session": session})
     def close(self): self.reader.close(); self.sock.close()
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
 
 # %% ../nbs/06c_bridge.ipynb #6a2d7aad
-async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, workers:int) -> None:
-    bridge = await Bridge(predictor, token, max_line, workers).start(host, port)
+async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, scoring:dict) -> None:
+    bridge = await Bridge(predictor, token, max_line, **scoring).start(host, port)
     log.info("natron bridge listening on %s:%d", host, bridge.port)
     stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM): loop.add_signal_handler(sig, stop.set)
@@ -138,8 +148,8 @@ async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|N
         await bridge.close()
         log.info("natron bridge stopped")
 
-def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None) -> None:
-    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; beyond loopback only with a token (or $NATRON_BRIDGE_TOKEN)."
+def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None, **scoring) -> None:
+    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; beyond loopback only with a token (or $NATRON_BRIDGE_TOKEN); `scoring` as `Scorer`'s."
     token = token or os.environ.get("NATRON_BRIDGE_TOKEN")
     check_binding(host, token, "a token (--token or $NATRON_BRIDGE_TOKEN)")
-    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, workers))
+    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, {"workers": workers, **scoring}))

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/protocol.html.md"""
 
 # %% ../nbs/06_protocol.ipynb #59acedee
 from __future__ import annotations
-import ipaddress
+import hashlib, ipaddress, re
 from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
@@ -15,9 +15,10 @@ from .data import CandleError
 from .inference import NatronPredictor, candle_frame
 
 # %% auto #0
-__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'CandleIn', 'PredictRequest', 'describe',
-           'InvalidJSON', 'parse_request', 'candle_records', 'Prediction', 'BatchPredictions', 'model_info',
-           'is_loopback', 'check_binding']
+__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'CandleIn', 'PredictRequest',
+           'describe', 'InvalidJSON', 'parse_request', 'candle_records', 'CandleRequest', 'parse_candle',
+           'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner', 'Prediction', 'BatchPredictions',
+           'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
@@ -49,20 +50,47 @@ def describe(errors:list, limit:int=3) -> str:
 
 class InvalidJSON(ValueError): "A request that is not JSON at all."
 
-def parse_request(data) -> pd.DataFrame:
-    "A request — raw JSON bytes, or already decoded — as a validated candle frame; `InvalidJSON`, or `CandleError` naming the problem."
-    try: req = PredictRequest.model_validate_json(data) if isinstance(data, (bytes, str)) else PredictRequest.model_validate(data)
+def _validate(model, data) -> BaseModel:
+    "`data` — raw JSON bytes, or already decoded — as a `model`; `InvalidJSON`, or `CandleError` naming the problem."
+    try: return model.model_validate_json(data) if isinstance(data, (bytes, str)) else model.model_validate(data)
     except ValidationError as e:
         first = e.errors()[0]
         if first["type"] == "json_invalid": raise InvalidJSON(f"body is not valid JSON: {first['msg']}") from None
         raise CandleError(describe(e.errors())) from None
-    return req.frame()
+
+def parse_request(data) -> pd.DataFrame:
+    "A request — raw JSON bytes, or already decoded — as a validated candle frame; `InvalidJSON`, or `CandleError` naming the problem."
+    return _validate(PredictRequest, data).frame()
 
 def candle_records(candles:pd.DataFrame) -> list[dict]:
     "A candle frame as wire records: `time` in epoch seconds, then open high low close volume."
     secs = ((candles.index - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)).tolist()
     cols = [candles[c].tolist() for c in ("open", "high", "low", "close", "volume")]
     return [{"time": t, "open": o, "high": h, "low": l, "close": c, "volume": v} for t, o, h, l, c, v in zip(secs, *cols)]
+
+# %% ../nbs/06_protocol.ipynb #2d9b709a
+SESSION_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")                # what a session id may be
+
+class CandleRequest(BaseModel):
+    "One candle for a streaming session: the next bar, or the forming bar revised (the same time as the last)."
+    candle: CandleIn
+
+def parse_candle(data) -> dict:
+    "A session update — raw JSON bytes, or already decoded — as one candle record (`candle_frame` checks the candle contract)."
+    return _validate(CandleRequest, data).candle.__dict__
+
+class SessionError(ValueError): "A streaming session request that cannot be served; the message says why and what to do."
+class UnknownSession(SessionError): "No such session for this key or token: never opened, closed, expired, or lost with its worker."
+class SessionLimit(SessionError): "The server holds as many sessions as it may."
+
+def session_id(value) -> str:
+    "`value` if it is a valid session id, else `SessionError` saying what one is."
+    if isinstance(value, str) and SESSION_ID.fullmatch(value): return value
+    raise SessionError(f"session: a session id is 1 to 128 letters, digits, '_', '-', '.' or ':', got {value!r:.60}")
+
+def owner(secret:str|None) -> str:
+    "Who a session belongs to: a digest of the API key or bridge token it was opened with ('' on a server without one)."
+    return hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else ""
 
 # %% ../nbs/06_protocol.ipynb #3b5e09d9
 class Prediction(BaseModel):

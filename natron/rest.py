@@ -9,15 +9,16 @@ from __future__ import annotations
 import hmac, os, time
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 import natron
-from .inference import NatronPredictor, load_predictor, prediction_records
-from .protocol import (MAX_BODY, BatchPredictions, InvalidJSON, Prediction, PredictRequest, check_binding, model_info,
-                             parse_request)
+from .inference import NatronPredictor, load_predictor
+from .protocol import (MAX_BODY, BatchPredictions, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
+                             UnknownSession, check_binding, model_info, owner, session_id)
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['APIKeyMiddleware', 'create_app', 'serve']
+__all__ = ['APIKeyMiddleware', 'SessionOpened', 'create_app', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
@@ -28,25 +29,52 @@ class APIKeyMiddleware:
             return await JSONResponse({"detail": "missing or wrong API key (send it in the X-API-Key header)"}, 401)(scope, receive, send)
         await self.app(scope, receive, send)
 
-def _bad_input(request, e:ValueError): return JSONResponse({"detail": str(e)}, 400 if isinstance(e, InvalidJSON) else 422)
+def _bad_input(request, e:ValueError):
+    "A client error: 400 not JSON, 404 unknown session, 429 too many sessions, 422 anything else wrong with the request."
+    status = 400 if isinstance(e, InvalidJSON) else 404 if isinstance(e, UnknownSession) else 429 if isinstance(e, SessionLimit) else 422
+    return JSONResponse({"detail": str(e)}, status)
 
-def _document_body(app:FastAPI, model, paths:list) -> None:
-    "Show `model` as the JSON body of `paths` in the OpenAPI schema (the routes read the raw body themselves)."
+def _document_body(app:FastAPI, bodies:dict) -> None:
+    "Show a pydantic model as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
     default = app.openapi
     def openapi():
         if app.openapi_schema is None:
-            schema, s = default(), model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schema.setdefault("components", {}).setdefault("schemas", {}).update({model.__name__: s, **s.pop("$defs", {})})
-            body = {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}}
-            for p in paths: schema["paths"][p]["post"]["requestBody"] = body
+            schema = default()
+            for (method, path), model in bodies.items():
+                s = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                schema.setdefault("components", {}).setdefault("schemas", {}).update({model.__name__: s, **s.pop("$defs", {})})
+                ref = {"$ref": f"#/components/schemas/{model.__name__}"}
+                schema["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
             app.openapi_schema = schema
         return app.openapi_schema
     app.openapi = openapi
 
 # %% ../nbs/06b_rest.ipynb #6c43ab75
-def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=0) -> FastAPI:
-    "The natron REST API around `predictor`, scoring in `workers` processes (0: a thread); with `api_key`, every request must carry it in X-API-Key."
-    scorer, started = Scorer(predictor, workers), time.time()
+class SessionOpened(BaseModel):
+    "The answer of `PUT /sessions/{session}`: the session, the candles it was opened with, the number it needs."
+    session: str
+    history: int
+    required_history: int
+
+def _session_routes(app:FastAPI, scorer:Scorer) -> None:
+    "PUT /sessions/{session} (open with a history), POST /sessions/{session}/candles (a candle in, the prediction out), DELETE (close)."
+    key = lambda request, session: (owner(request.headers.get("x-api-key")), session_id(session))   # a session belongs to its key
+
+    @app.put("/sessions/{session}", responses={200: {"model": SessionOpened}})
+    async def open_session(session:str, request:Request): return JSONResponse(await scorer.open(key(request, session), await request.body()))
+
+    @app.post("/sessions/{session}/candles", responses={200: {"model": Prediction}})
+    async def update_session(session:str, request:Request): return JSONResponse(await scorer.update(key(request, session), await request.body()))
+
+    @app.delete("/sessions/{session}")
+    async def close_session(session:str, request:Request):
+        await scorer.close(key(request, session))
+        return {"session": session, "closed": True}
+
+# %% ../nbs/06b_rest.ipynb #ae684c77
+def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, **scoring) -> FastAPI:
+    "The natron REST API around `predictor`; `scoring` goes to its `Scorer` (e.g. `workers`); with `api_key`, every request must carry it in X-API-Key."
+    scorer, started = Scorer(predictor, **scoring), time.time()
     @asynccontextmanager
     async def lifespan(app):
         await scorer.start()
@@ -58,14 +86,14 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
     app.add_exception_handler(ValueError, _bad_input)
 
     @app.post("/predict", responses={200: {"model": Prediction}})
-    async def predict(request:Request): return JSONResponse(await scorer.predict(parse_request(await request.body())))
+    async def predict(request:Request): return JSONResponse(await scorer.predict(await request.body()))
 
     @app.post("/predict/batch", responses={200: {"model": BatchPredictions}})
-    async def predict_batch(request:Request):
-        frame = await scorer.predict_batch(parse_request(await request.body()))
-        return JSONResponse({"predictions": prediction_records(frame)})
+    async def predict_batch(request:Request): return Response(await scorer.predict_batch(await request.body()), media_type="application/json")
 
-    _document_body(app, PredictRequest, ["/predict", "/predict/batch"])
+    _session_routes(app, scorer)
+    _document_body(app, {("post", "/predict"): PredictRequest, ("post", "/predict/batch"): PredictRequest,
+                         ("put", "/sessions/{session}"): PredictRequest, ("post", "/sessions/{session}/candles"): CandleRequest})
 
     @app.get("/health")
     async def health(): return {"status": "ok", "model_loaded": True, "version": natron.__version__, "uptime_s": round(time.time() - started, 3)}
@@ -75,10 +103,10 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
     return app
 
 # %% ../nbs/06b_rest.ipynb #ecde562c
-def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, workers:int|None=None, max_body:int=MAX_BODY) -> None:
-    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY)."
+def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None, **scoring) -> None:
+    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY); `scoring` as `Scorer`'s."
     import uvicorn
     api_key = api_key or os.environ.get("NATRON_API_KEY")
     check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
-    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, workers)
+    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, workers=workers, **scoring)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)

@@ -6,95 +6,190 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, io, multiprocessing, os, signal
+import asyncio, collections, io, json, logging, multiprocessing, os, signal, time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-import numpy as np
-import pandas as pd
+from concurrent.futures.process import BrokenProcessPool
 import torch
 from fastcore.basics import patch
 from .bundle import NatronModelBundle
-from .inference import NatronPredictor
+from .inference import NatronPredictor, attempt, prediction_records, update_streams
+from .protocol import SessionError, SessionLimit, UnknownSession, parse_candle, parse_request
 
 # %% auto #0
-__all__ = ['WORKERS', 'score_histories', 'Scorer']
+__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'Worker', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
-def _attempt(fn, *args):
-    "`fn(*args)`, or the `ValueError` it raised."
-    try: return fn(*args)
-    except ValueError as e: return e
+log = logging.getLogger(__name__)
+WORKERS = os.cpu_count() or 1          # scoring processes of a server, by default
+SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives without an update
+MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
+SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
 
-def score_histories(p:NatronPredictor, histories:list) -> list:
-    "Prediction dicts (or the `ValueError` of each history that cannot be scored) for validated `histories` (from `candle_frame`), in one forward pass."
-    out = [_attempt(p.prepare, h, False) for h in histories]                  # (window, time) or the error
-    ok = [i for i, x in enumerate(out) if not isinstance(x, Exception)]
-    if ok:
-        recs = _attempt(p.predict_windows, np.stack([out[i][0] for i in ok]), out[ok[0]][1].append([out[i][1] for i in ok[1:]]))
-        if isinstance(recs, Exception):                   # some window overflowed the model: score one by one, so only it fails
-            recs = [_attempt(lambda w, t: p.predict_windows(w[None], t)[0], *out[i]) for i in ok]
-        for i, r in zip(ok, recs): out[i] = r
+def _on_ok(fn, items:list) -> list:
+    "`fn` (a list in, a list out) applied in one call to the items that are not errors; errors stay in place."
+    out, ok = list(items), [i for i, x in enumerate(items) if not isinstance(x, Exception)]
+    for i, r in zip(ok, fn([items[i] for i in ok]) if ok else []): out[i] = r
     return out
 
-WORKERS = os.cpu_count() or 1                   # scoring processes of a server, by default
-_worker: dict = {}                                       # the predictor of a scoring process
+class Worker:
+    "A scoring process's state: the predictor and the streams of its sessions; `run` answers a batch of jobs (kind, session key, request)."
+    def __init__(self, predictor:NatronPredictor): self.p, self.streams = predictor, {}
+
+    def run(self, jobs:list) -> list:
+        "The answer, or the exception, of each job; the jobs of one kind go through the model together."
+        out = [None] * len(jobs)
+        for kind in ("open", "predict", "update", "close", "batch"):
+            idx = [i for i, j in enumerate(jobs) if j[0] == kind]
+            try: res = getattr(self, kind)([jobs[i][1:] for i in idx]) if idx else []
+            except Exception as e:                                     # a bug, not a bad request: logged, answered, survived
+                log.exception("scoring %d %s job(s) failed", len(idx), kind); res = [RuntimeError(f"{type(e).__name__}: {e}")] * len(idx)
+            for i, r in zip(idx, res): out[i] = r
+        return out
+
+    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(parse_request, data) for _, data in jobs])
+    def close(self, jobs): return [self.streams.pop(key, None) is not None for key, _ in jobs]
+
+    def batch(self, jobs) -> list:
+        "Each job's `predict_batch` as the JSON body of the answer (encoded here, not on the server's event loop)."
+        def one(data): return json.dumps({"predictions": prediction_records(self.p.predict_batch(parse_request(data)))}).encode()
+        return [attempt(one, data) for _, data in jobs]
+
+    def open(self, jobs) -> list:
+        "Prime a stream per job with its history (replacing one of the same key); the number of candles it got."
+        for key, _ in jobs: self.streams.pop(key, None)
+        def one(key, data): frame = parse_request(data); self.streams[key] = self.p.stream(frame); return len(frame)
+        return [attempt(one, key, data) for key, data in jobs]
+
+    def update(self, jobs) -> list:
+        "The prediction of each job's stream after its candle, all streams advanced together."
+        seen, items = set(), []
+        for key, data in jobs:
+            if key in seen: items.append(SessionError(f"session {key[1]!r}: one update at a time (wait for the answer)")); continue
+            seen.add(key)
+            s = self.streams.get(key)
+            items.append(UnknownSession(f"session {key[1]!r} is unknown or expired: open it again with its history") if s is None
+                         else attempt(lambda d: (s, parse_candle(d)), data))
+        return _on_ok(lambda xs: update_streams([s for s, _ in xs], [c for _, c in xs]), items)
+
+_worker: dict = {}                                       # the `Worker` of a scoring process
 
 def _init_worker(bundle:bytes, device:str):
     for sig in (signal.SIGINT, signal.SIGTERM): signal.signal(sig, signal.SIG_IGN)   # the server shuts its workers down itself
     torch.set_num_threads(1)
-    _worker["p"] = NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device)
+    _worker["w"] = Worker(NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device))
 
-def _in_worker(method:str, arg): return score_histories(_worker["p"], arg) if method == "score" else _worker["p"].predict_batch(arg)
+def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 
 # %% ../nbs/06a_scoring.ipynb #86e82b00
 class Scorer:
-    "Predictions in `workers` processes (0: one thread); the windows of all requests waiting at once go through the model together."
-    def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64):
-        workers = WORKERS if workers is None else workers           # None: one process per core
-        self.predictor, self.workers, self.max_batch = predictor, workers, max_batch
-        if workers:
-            buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf)
-            self.pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                            initargs=(buf.getvalue(), str(predictor.device)))
-        else: self.pool = ThreadPoolExecutor(1, thread_name_prefix="natron-scorer")
-        self.queue, self.tasks, self.batches = None, [], []  # batches: size of each batch scored (for tests and benchmarks)
+    "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
+    def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
+                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY):
+        self.predictor, self.workers, self.max_batch = predictor, WORKERS if workers is None else workers, max_batch
+        self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
+        self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
+        self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
+        if self.workers: buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf); self.bundle = buf.getvalue()
+        else: self.local = Worker(predictor)
 
-    def _call(self, method:str, arg):
-        "Run `score_histories` or `predict_batch` on a worker."
-        if self.workers: return self.pool.submit(_in_worker, method, arg)
-        return self.pool.submit(score_histories, self.predictor, arg) if method == "score" else self.pool.submit(self.predictor.predict_batch, arg)
+    def _pool(self):
+        if not self.workers: return ThreadPoolExecutor(1, thread_name_prefix="natron-scorer")
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                                   initargs=(self.bundle, str(self.predictor.device)))
+
+    def _call(self, k:int, jobs:list): return self.pools[k].submit(_run if self.workers else self.local.run, jobs)
 
     async def start(self):
-        "Start the workers (and wait until each has loaded the model) and one batching loop per worker."
-        self.queue = asyncio.Queue()
-        await asyncio.gather(*(asyncio.wrap_future(self._call("score", [])) for _ in range(max(self.workers, 1))))
-        self.tasks = [asyncio.create_task(self._loop()) for _ in range(max(self.workers, 1))]
+        "Start the workers (and wait until each has loaded the model) and their batching loops."
+        n = max(self.workers, 1)
+        self.pools, self.queues, self.load = [self._pool() for _ in range(n)], [asyncio.Queue() for _ in range(n)], [0] * n
+        await asyncio.gather(*(asyncio.wrap_future(self._call(k, [])) for k in range(n)))
+        self.tasks = [asyncio.create_task(self._loop(k)) for k in range(n)]
 
     async def stop(self):
         for t in self.tasks: t.cancel()
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        for p in self.pools: p.shutdown(wait=True, cancel_futures=True)
 
-    async def predict(self, candles:pd.DataFrame) -> dict:
-        "The prediction for the last of `candles` (validated: from `candle_frame`), scored together with whatever else is waiting."
+    async def _submit(self, k:int, job:tuple):
+        "Queue `job` for worker `k`; its answer (or its exception, raised)."
         fut = asyncio.get_running_loop().create_future()
-        self.queue.put_nowait((candles, fut))
-        return await fut
+        self.load[k] += 1
+        self.queues[k].put_nowait((job, fut))
+        try: return await fut
+        finally: self.load[k] -= 1
 
-    async def predict_batch(self, history:pd.DataFrame) -> pd.DataFrame:
-        "`predict_batch(history)` on a worker."
-        return await asyncio.wrap_future(self._call("batch", history))
+    def _idlest(self) -> int: return min(range(len(self.load)), key=self.load.__getitem__)
 
 # %% ../nbs/06a_scoring.ipynb #ec05b5c3
 @patch
-async def _loop(self:Scorer):
-    "Take this loop's share of the waiting requests, score them on a worker in one pass, answer each."
+async def _loop(self:Scorer, k:int):
+    "Take every job waiting for worker `k` (up to `max_batch`), run them there in one batch, answer each; replace the worker if it died."
+    q = self.queues[k]
     while True:
-        jobs = [await self.queue.get()]
-        share = min(self.max_batch, -(-(len(jobs) + self.queue.qsize()) // len(self.tasks)))   # split the queue over the workers
-        while len(jobs) < share and not self.queue.empty(): jobs.append(self.queue.get_nowait())
+        jobs = [await q.get()]
+        while len(jobs) < self.max_batch and not q.empty(): jobs.append(q.get_nowait())
         self.batches.append(len(jobs))
-        try: results = await asyncio.wrap_future(self._call("score", [c for c, _ in jobs]))
-        except Exception as e: results = [e] * len(jobs)               # a worker died: these requests fail, the loop goes on
+        try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
+        except BrokenProcessPool:
+            log.error("scoring worker %d died with %d job(s); starting a new one (its sessions are lost)", k, len(jobs))
+            self.pools[k] = self._pool()
+            self.sessions = {key: v for key, v in self.sessions.items() if v[0] != k}
+            results = [RuntimeError("the scoring worker died while answering; it has been replaced: try again")] * len(jobs)
         for (_, fut), res in zip(jobs, results):
             if fut.done(): continue                                    # cancelled: the client went away
             if isinstance(res, Exception): fut.set_exception(res)
             else: fut.set_result(res)
+
+# %% ../nbs/06a_scoring.ipynb #40b30e3f
+@patch
+async def predict(self:Scorer, data) -> dict:
+    "The prediction for the last candle of a request (an object with `candles`, raw JSON or decoded), scored with whatever else is waiting."
+    return await self._submit(self._idlest(), ("predict", None, data))
+
+@patch
+async def predict_batch(self:Scorer, data) -> bytes:
+    "The JSON body (an object with `predictions`) of `predict_batch` on a request's history: one prediction per candle that has enough history."
+    return await self._submit(self._idlest(), ("batch", None, data))
+
+@patch
+def _expire(self:Scorer):
+    "Drop the sessions idle for longer than `session_ttl`, here and in their workers."
+    now = time.monotonic()
+    for key in [key for key, (_, used) in self.sessions.items() if now - used > self.session_ttl]:
+        k, _ = self.sessions.pop(key)
+        self.queues[k].put_nowait((("close", key, None), asyncio.get_running_loop().create_future()))   # nobody waits for it
+
+@patch
+async def open(self:Scorer, key:tuple, data) -> dict:
+    "Open (or re-open) session `key` = (owner, id) with a history (an object with `candles`): its id, the candles it got, and the number it needs."
+    self._expire()
+    if key not in self.sessions and len(self.sessions) >= self.max_sessions:
+        raise SessionLimit(f"the server holds its maximum of {self.max_sessions} sessions: close one, or wait for idle ones to expire")
+    k = self.sessions[key][0] if key in self.sessions else self._idlest()
+    self.sessions[key] = [k, time.monotonic()]
+    try: n = await self._submit(k, ("open", key, data))
+    except Exception: self.sessions.pop(key, None); raise
+    return {"session": key[1], "history": n, "required_history": self.predictor.required_history}
+
+@patch
+def _session(self:Scorer, key:tuple) -> int:
+    "The worker of session `key`, its clock restarted; `UnknownSession` if there is none (or it expired)."
+    entry = self.sessions.get(key)
+    if entry is None or time.monotonic() - entry[1] > self.session_ttl:
+        if entry: self._expire()
+        raise UnknownSession(f"session {key[1]!r} is unknown or expired (sessions live {self.session_ttl:g} s without an update): open it again with its history")
+    entry[1] = time.monotonic()
+    return entry[0]
+
+@patch
+async def update(self:Scorer, key:tuple, data) -> dict:
+    "The prediction after the candle of `data` (an object with `candle`) in session `key`."
+    try: return await self._submit(self._session(key), ("update", key, data))
+    except UnknownSession: self.sessions.pop(key, None); raise
+
+@patch
+async def close(self:Scorer, key:tuple) -> None:
+    "Close session `key`."
+    k = self._session(key)
+    del self.sessions[key]
+    await self._submit(k, ("close", key, None))
