@@ -7,6 +7,7 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 # %% ../nbs/05_inference.ipynb #adad1c60
 from __future__ import annotations
 import logging, os, tempfile, time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
@@ -16,6 +17,7 @@ from fastcore.basics import patch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
 from .data import CANDLE_COLUMNS, REGIMES, CandleError, synthetic_market, validate_candles
+from .data import _check_values as check_candle_values   # the candle contract's value rules, for rows whose times are not one series
 from .features import FeatureEngine, is_intraday
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
@@ -25,7 +27,7 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 __all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
            'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
            'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
-           'PredictionStream', 'update_streams', 'bench_latency']
+           'PredictionStream', 'new_candles', 'update_streams', 'bench_latency']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -293,10 +295,8 @@ class PredictionStream:
         self.window, _ = predictor.prepare(history)                      # (t, f) scaled features
         self.candles = history.iloc[len(history) - predictor.warmup - 2:]
 
-    def step(self, candle) -> tuple[pd.DataFrame, bool]:
-        "The cached candles after `candle` (a one-row frame or a mapping), and whether it replaces the last one (the forming bar)."
-        new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
-        if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
+    def step(self, new:pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+        "The cached candles after `new` (a validated one-row candle frame), and whether it replaces the last one (the forming bar)."
         t, last = new.index[0], self.candles.index[-1]
         if t < last: raise CandleError(f"candle at {t} is older than the last candle, at {last}: send the forming bar (same time) or a newer one")
         return pd.concat([self.candles.iloc[:-1] if t == last else self.candles.iloc[1:], new]), bool(t == last)
@@ -307,10 +307,28 @@ class PredictionStream:
         if isinstance(out, Exception): raise out
         return out
 
+def _one_candle(candle) -> pd.DataFrame:
+    "A one-row candle frame, or a mapping with time and open high low close volume, as a validated one-row frame."
+    new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
+    if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
+    return new
+
+def new_candles(candles:list) -> list:
+    "Each of `candles` (as `_one_candle` takes them) as a validated one-row frame, or its `CandleError`; mappings are checked together, one by one only if one fails."
+    if len(candles) > 1 and all(isinstance(c, Mapping) for c in candles):
+        try:
+            values = {k: np.asarray([c.get(k) for c in candles], dtype=np.float64) for k in CANDLE_COLUMNS}
+            batch = pd.DataFrame(values, index=_time_index([c.get("time") for c in candles]))   # times of many streams: not one series
+            check_candle_values(batch)
+            return [batch.iloc[[i]] for i in range(len(candles))]
+        except (CandleError, TypeError, ValueError): pass                 # a bad candle among them: find whose, with its message
+    return [attempt(_one_candle, c) for c in candles]
+
 def update_streams(streams:list, candles:list) -> list:
     "The prediction of each stream after its candle (or the `ValueError` it raised, the stream unchanged): features in one engine pass, the model in one."
     if not streams: return []
-    p, steps = streams[0].predictor, [attempt(s.step, c) for s, c in zip(streams, candles)]
+    p = streams[0].predictor
+    steps = [x if isinstance(x, Exception) else attempt(s.step, x) for s, x in zip(streams, new_candles(candles))]
     ok = [i for i, x in enumerate(steps) if not isinstance(x, Exception)]
     windows = list(steps)
     for i, X in zip(ok, p.features_of([steps[i][0] for i in ok], 1)):
