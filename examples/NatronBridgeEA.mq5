@@ -1,8 +1,10 @@
 //+------------------------------------------------------------------+
 //| NatronBridgeEA.mq5                                               |
-//| Asks the natron TCP bridge for a prediction at every new bar and |
-//| shows it; with EnableTrading it also holds the position the      |
-//| prediction calls for (long, short or flat).                      |
+//| Opens a streaming session on the natron TCP bridge with the bars |
+//| the model needs, then sends each newly closed bar and shows the  |
+//| prediction; with EnableTrading it also holds the position the    |
+//| prediction calls for (long, short or flat). After a reconnect or |
+//| an error it opens the session again with the full history.       |
 //|                                                                  |
 //| 1. natron bridge --model natron_v2.pt --port 9000                |
 //| 2. MetaTrader 5: Tools > Options > Expert Advisors: add the      |
@@ -10,7 +12,7 @@
 //| 3. Attach the EA to a chart of the timeframe the model knows.    |
 //+------------------------------------------------------------------+
 #property copyright "natron developers"
-#property version   "1.00"
+#property version   "2.00"
 #property description "Example client of the natron bridge (newline-delimited JSON over TCP)."
 
 #include <Trade/Trade.mqh>
@@ -18,7 +20,8 @@
 input string BridgeHost    = "127.0.0.1"; // natron bridge host
 input int    BridgePort    = 9000;        // natron bridge port
 input string BridgeToken   = "";          // token, if the bridge was started with --token
-input int    HistoryBars   = 0;           // closed bars per request; 0 = ask the bridge (required_history)
+input int    HistoryBars   = 0;           // closed bars to open the session with; 0 = ask the bridge (required_history)
+input string SessionId     = "";          // streaming session id; "" = symbol and timeframe
 input double BuyThreshold  = 0.60;        // long when buy_prob >= this and > sell_prob
 input double SellThreshold = 0.60;        // short when sell_prob >= this and > buy_prob
 input bool   EnableTrading = false;       // false: only show the predictions
@@ -27,7 +30,9 @@ input ulong  MagicNumber   = 20240101;    // marks this EA's positions
 input uint   TimeoutMs     = 5000;        // connect / request timeout
 
 int      g_socket   = INVALID_HANDLE;
-int      g_bars     = 0;                  // closed bars sent with each request
+int      g_bars     = 0;                  // closed bars the session is opened with
+bool     g_opened   = false;              // the session is open on this connection
+string   g_session  = "";                 // the session id
 datetime g_last_bar = 0;                  // open time of the bar already handled
 CTrade   g_trade;
 
@@ -124,6 +129,7 @@ bool Connect()
       return false;
      }
    string reply = "";
+   g_opened = false;                                            // a new connection opens the session again: bars may have been missed
    bool ok = SocketConnect(g_socket, BridgeHost, BridgePort, TimeoutMs);
    if(ok && BridgeToken != "")
       ok = SendLine("{\"type\":\"auth\",\"token\":\"" + BridgeToken + "\"}") && ReadLine(reply) && JsonString(reply, "type") == "auth_ok";
@@ -149,21 +155,43 @@ bool Request(const string message, string &reply)
    return false;
   }
 
-//--- the bars as the bridge wants them: oldest first, time in UTC epoch seconds
-string PredictMessage(const MqlRates &rates[], const int count)
+//--- one bar as the bridge wants it: time in UTC epoch seconds, prices with the symbol's digits
+string CandleJson(const MqlRates &rate)
   {
    long shift = (long)(TimeTradeServer() - TimeGMT());         // broker server time minus UTC
    shift = (long)MathRound(shift / 1800.0) * 1800;              // to whole half hours
-   string msg = "{\"type\":\"predict\",\"candles\":[";
+   return StringFormat("{\"time\":%I64d,\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":%I64d}",
+                       (long)rate.time - shift, DoubleToString(rate.open, _Digits), DoubleToString(rate.high, _Digits),
+                       DoubleToString(rate.low, _Digits), DoubleToString(rate.close, _Digits), rate.tick_volume);
+  }
+
+//--- open (or re-open) the session with the bars, oldest first
+string OpenMessage(const MqlRates &rates[], const int count)
+  {
+   string msg = "{\"type\":\"open\",\"session\":\"" + g_session + "\",\"candles\":[";
    for(int i = 0; i < count; i++)
-     {
-      if(i > 0)
-         msg += ",";
-      msg += StringFormat("{\"time\":%I64d,\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":%I64d}",
-                          (long)rates[i].time - shift, DoubleToString(rates[i].open, _Digits), DoubleToString(rates[i].high, _Digits),
-                          DoubleToString(rates[i].low, _Digits), DoubleToString(rates[i].close, _Digits), rates[i].tick_volume);
-     }
+      msg += (i > 0 ? "," : "") + CandleJson(rates[i]);
    return msg + "]}";
+  }
+
+//--- one closed bar for the session: the prediction comes back
+string UpdateMessage(const MqlRates &rate)
+  {
+   return "{\"type\":\"update\",\"session\":\"" + g_session + "\",\"candle\":" + CandleJson(rate) + "}";
+  }
+
+//--- a session id the bridge accepts (letters, digits, _ - . :) from any symbol name
+string SafeId(const string text)
+  {
+   string out = text;
+   for(int i = 0; i < StringLen(out); i++)
+     {
+      ushort c = StringGetCharacter(out, i);
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.' || c == ':';
+      if(!ok)
+         StringSetCharacter(out, i, '_');
+     }
+   return StringSubstr(out, 0, 128);
   }
 
 //--- hold `target` (+1 long, -1 short, 0 flat) with this EA's positions on this symbol
@@ -201,7 +229,8 @@ int OnInit()
       Print("natron: could not learn how many bars the model needs; set HistoryBars");
       return INIT_FAILED;
      }
-   Print("natron: connected to ", BridgeHost, ":", BridgePort, ", sending ", g_bars, " closed bars per prediction");
+   g_session = SafeId(SessionId != "" ? SessionId : _Symbol + ":" + EnumToString(_Period));
+   Print("natron: connected to ", BridgeHost, ":", BridgePort, ", session ", g_session, " opens with ", g_bars, " closed bars");
    return INIT_SUCCEEDED;
   }
 
@@ -217,20 +246,36 @@ void OnTick()
    datetime bar = iTime(_Symbol, _Period, 0);
    if(bar == g_last_bar)                                        // once per bar, on closed bars only
       return;
+   if(g_socket == INVALID_HANDLE && !Connect())
+      return;                                                   // retried at the next tick
+   int need = g_opened ? 1 : g_bars;                            // the whole history to open the session, then one bar
    MqlRates rates[];
-   int got = CopyRates(_Symbol, _Period, 1, g_bars, rates);     // oldest first, the last closed bar last
-   if(got < g_bars)
+   int got = CopyRates(_Symbol, _Period, 1, need, rates);       // oldest first, the last closed bar last
+   if(got < need)
      {
-      Print("natron: ", got, " closed bars available, the model needs ", g_bars);
+      Print("natron: ", got, " closed bars available, the model needs ", need);
       return;
      }
    string reply;
-   if(!Request(PredictMessage(rates, got), reply))
-      return;                                                   // retried at the next tick
+   if(!g_opened)
+     {
+      if(!Request(OpenMessage(rates, got), reply))
+         return;
+      g_opened = JsonString(reply, "type") == "opened";
+      if(!g_opened)
+        {
+         Print("natron: ", JsonString(reply, "error"));
+         g_last_bar = bar;                                      // tried again at the next bar
+         return;
+        }
+     }
+   if(!Request(UpdateMessage(rates[got - 1]), reply))           // after an open: the last bar again, which answers for it
+      return;
    g_last_bar = bar;
    if(JsonString(reply, "type") != "prediction")
      {
-      Print("natron: ", JsonString(reply, "error"));
+      Print("natron: ", JsonString(reply, "error"));            // e.g. the session expired: open it again at the next bar
+      g_opened = false;
       return;
      }
    double buy  = JsonNumber(reply, "buy_prob");

@@ -148,16 +148,21 @@ def _add_run(sub):
     s.set_defaults(func=_runs)
 
 # %% ../nbs/08_cli.ipynb #da89a59b
+def _scoring(a) -> dict:
+    "The scorer options given on the command line (the rest keep the scorer's defaults)."
+    return {k: getattr(a, k) for k in ("workers", "session_ttl", "max_sessions") if getattr(a, k) is not None}
+
 def _serve(a):
-    from natron.serving import serve
-    serve(a.model, a.host, a.port, api_key=a.api_key, workers=a.workers)
+    from natron.rest import serve
+    try: serve(a.model, a.host, a.port, api_key=a.api_key, **_scoring(a))
+    except KeyboardInterrupt: pass          # uvicorn re-raises SIGINT after its graceful shutdown: nothing left to do
 
 def _bridge(a):
-    from natron.serving import run_bridge
-    run_bridge(a.model, a.host, a.port, token=a.token, max_line=a.max_line, workers=a.workers)
+    from natron.bridge import run_bridge
+    run_bridge(a.model, a.host, a.port, token=a.token, max_line=a.max_line, **_scoring(a))
 
 def _predict(a):
-    from natron.inference import predict_db, risk_dashboard
+    from natron.agent import predict_db, risk_dashboard
     predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output, threshold=a.threshold)
     print(risk_dashboard(predictions, metrics, a.model))
     if a.output: print(f"wrote {len(predictions)} predictions to {a.output}")
@@ -169,7 +174,9 @@ def _add_serving(sub):
         s.add_argument("--model", required=True, help="a natron_v2.pt bundle")
         s.add_argument("--host", default="127.0.0.1", help="binding beyond loopback requires a key")
         s.add_argument("--port", type=int, default=port)
-        s.add_argument("--workers", type=int, default=2, help="scoring processes (features hold the GIL)")
+        s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
+        s.add_argument("--session-ttl", type=float, default=None, help="seconds a streaming session lives without an update (default: a day)")
+        s.add_argument("--max-sessions", type=int, default=None, help="streaming sessions held at most (default: 1000, fewer if their caches pass 256 MB)")
         if name == "serve": s.add_argument("--api-key", help="required on every request (or NATRON_API_KEY)")
         else:
             s.add_argument("--token", help="handshake token (or NATRON_BRIDGE_TOKEN)")

@@ -6,29 +6,32 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 
 # %% ../nbs/05_inference.ipynb #adad1c60
 from __future__ import annotations
-import json, logging, os, tempfile, time
+import logging, os, tempfile, time
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from fastcore.basics import patch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
-from .data import CANDLE_COLUMNS, REGIMES, CandleError, load_candles, synthetic_market, validate_candles
-from .evaluation import ACTIONS, DIRECTION_PROBS, compare
-from .features import FeatureEngine
+from .data import CANDLE_COLUMNS, REGIMES, CandleError, synthetic_market, validate_candles
+from .data import _check_values as check_candle_values   # the candle contract's value rules, for rows whose times are not one series
+from .features import FeatureEngine, is_intraday
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
 from .sequences import FeatureScaler, valid_window_ends, window_starts
 
 # %% auto #0
-__all__ = ['log', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'DASHBOARD_METRICS', 'random_policy_state', 'demo_bundle',
+__all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
            'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
-           'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows',
-           'PredictionStream', 'bench_latency', 'write_metrics', 'predict_db', 'risk_dashboard']
+           'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
+           'PredictionStream', 'new_candles', 'update_streams', 'bench_latency']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
+ACTIONS = ("SHORT", "FLAT", "LONG")                               # RL action i means position i - 1
 
 def random_policy_state(d_model:int, hidden:int=32, seed:int=0) -> dict:
     "The state dict of an untrained policy head `nn.Sequential(Linear(d_model, hidden), Tanh(), Linear(hidden, 3))`."
@@ -121,28 +124,33 @@ def candle_frame(records) -> pd.DataFrame:
     return validate_candles(df)
 
 # %% ../nbs/05_inference.ipynb #45f17526
-DIRECTION_COLUMNS = DIRECTION_PROBS                               # down_prob, up_prob, neutral_prob
+DIRECTION_COLUMNS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob
 REGIME_COLUMNS = [f"{r.lower()}_prob" for r in REGIMES]           # bull_strong_prob, ..., volatile_prob
 RL_COLUMNS = [f"rl_{a.lower()}_prob" for a in ACTIONS]            # rl_short_prob, rl_flat_prob, rl_long_prob
 
-def _features(self:NatronPredictor, candles:pd.DataFrame, last:int|None=None) -> np.ndarray:
+@patch
+def features(self:NatronPredictor, candles:pd.DataFrame, last:int|None=None) -> np.ndarray:
     "Unscaled features (n, f) of `candles` (of its `last` rows only, if given), in the bundle's column order."
     F = self.engine.transform(candles, last=last)
-    if F.columns.tolist() != self.columns: F = F[self.columns]        # selecting 165 columns by name costs 0.4 ms: only when needed
+    if F.columns.tolist() != self.columns:                            # selecting 165 columns by name costs 0.4 ms: only when needed
+        if missing := [c for c in self.columns if c not in F.columns]:
+            raise CandleError(f"these candles give no {missing[:3]} ({len(missing)} feature(s) the model needs): "
+                              f"bars of another kind (intraday or daily) than the model was trained on?")
+        F = F[self.columns]
     return F.to_numpy(np.float32, copy=True)                          # writeable: scaled in place
 
-def _scale(self:NatronPredictor, X:np.ndarray) -> np.ndarray: return self.scaler.transform(X, inplace=True) # (n, f) float32
+@patch
+def scale(self:NatronPredictor, X:np.ndarray) -> np.ndarray: return self.scaler.transform(X, inplace=True) # (n, f) float32
 
+@patch
 @torch.inference_mode()
-def _score(self:NatronPredictor, windows:np.ndarray) -> dict[str, np.ndarray]:
+def score(self:NatronPredictor, windows:np.ndarray) -> dict[str, np.ndarray]:
     "Scaled windows (b, t, f) -> probability columns, one value per window."
     out = self.model(torch.from_numpy(windows).to(self.device))
     p = head_probabilities(out)                                       # the same mapping research uses (`finetune.predict_windows`)
     cols = {"buy_prob": p["buy"], "sell_prob": p["sell"], **dict(zip(DIRECTION_COLUMNS, p["direction"].T)), **dict(zip(REGIME_COLUMNS, p["regime"].T))}
     if self.policy is not None: cols |= dict(zip(RL_COLUMNS, self.policy(out.embedding).softmax(-1).T))
     return {k: v.float().cpu().numpy() for k, v in cols.items()}
-
-NatronPredictor.features, NatronPredictor.scale, NatronPredictor.score = _features, _scale, _score
 
 # %% ../nbs/05_inference.ipynb #79a2b234
 def _named_argmax(probs:dict, columns:list, names) -> np.ndarray: return np.asarray(names)[np.stack([probs[c] for c in columns], 1).argmax(1)]
@@ -161,7 +169,7 @@ def prediction_frame(probs:dict, index:pd.Index) -> pd.DataFrame:
 
 # %% ../nbs/05_inference.ipynb #3b0e0d56
 def _records(cols:dict, index:pd.Index) -> list[dict]:
-    "Prediction dicts (DESIGN.md §4) from the columns of a predictions frame; `timestamp` (and `symbol`) from `index`."
+    "Prediction dicts from the columns of a predictions frame; `timestamp` (and `symbol`) from `index`."
     v = {k: np.asarray(c).tolist() for k, c in cols.items()}                       # plain Python floats and strings
     multi = isinstance(index, pd.MultiIndex)
     times = index.get_level_values("time") if multi else index
@@ -178,15 +186,17 @@ def _records(cols:dict, index:pd.Index) -> list[dict]:
     return out
 
 def prediction_records(frame:pd.DataFrame) -> list[dict]:
-    "The prediction dicts (DESIGN.md §4) of the rows of a predictions frame."
+    "The prediction dicts of the rows of a predictions frame."
     return _records({c: frame[c].to_numpy() for c in frame.columns}, frame.index)
 
 # %% ../nbs/05_inference.ipynb #0730d3d4
-def _history(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> pd.DataFrame:
+@patch
+def history(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> pd.DataFrame:
     "The last `required_history` candles of one instrument, validated (unless the caller already did); `HistoryError` with the count needed if there are fewer."
     if isinstance(candles.index, pd.MultiIndex): raise CandleError("predict takes one instrument's candles (a time index); use predict_batch for several")
     if len(candles) < self.required_history:
-        raise HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), got {len(candles)}")
+        raise HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
+                           f"got {len(candles)}: {self.required_history - len(candles)} missing")
     tail = candles.iloc[len(candles) - self.required_history:]
     return validate_candles(tail) if validate else tail
 
@@ -196,7 +206,8 @@ def finite_features(X:np.ndarray, times:pd.Index) -> np.ndarray:
     if bad.any(): raise CandleError(f"features are not finite for {int(bad.sum())} candle(s), first at {times[bad][0]}")
     return X
 
-def _prepare(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> tuple[np.ndarray, pd.Index]:
+@patch
+def prepare(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> tuple[np.ndarray, pd.Index]:
     "The scaled window (t, f) that ends at the last of `candles`, and that candle's time (a one-element index); `validate=False` for frames from `candle_frame`."
     tail = self.history(candles, validate)
     return finite_features(self.scale(self.features(tail, self.window)), tail.index[-self.window:]), tail.index[-1:]
@@ -205,22 +216,23 @@ def finite_rows(probs:dict) -> np.ndarray:
     "True for each window whose every output is finite (extreme but valid candles can overflow the model)."
     return np.logical_and.reduce([np.isfinite(v) for v in probs.values()])
 
-def _predict_windows(self:NatronPredictor, windows:np.ndarray, index:pd.Index) -> list[dict]:
+@patch
+def predict_windows(self:NatronPredictor, windows:np.ndarray, index:pd.Index) -> list[dict]:
     "Prediction dicts for scaled windows (b, t, f) that end at the candles of `index`; `CandleError` if an output is not finite."
     probs = self.score(windows)
     ok = finite_rows(probs)
     if not ok.all(): raise CandleError(f"the model's output is not finite for the window ending at {index[~ok][0]}: extreme candle values?")
     return _records(prediction_columns(probs), index)
 
-def _predict(self:NatronPredictor, candles:pd.DataFrame) -> dict:
+@patch
+def predict(self:NatronPredictor, candles:pd.DataFrame) -> dict:
     "The prediction dict for the last of `candles` (one instrument's candle frame)."
     W, t = self.prepare(candles)
     return self.predict_windows(W[None], t)[0]
 
-NatronPredictor.history, NatronPredictor.prepare, NatronPredictor.predict_windows, NatronPredictor.predict = _history, _prepare, _predict_windows, _predict
-
 # %% ../nbs/05_inference.ipynb #0704f613
-def _predict_batch(self:NatronPredictor, history:pd.DataFrame, batch_size:int=256) -> pd.DataFrame:
+@patch
+def predict_batch(self:NatronPredictor, history:pd.DataFrame, batch_size:int=256) -> pd.DataFrame:
     "A predictions frame: one row per candle of `history` (one instrument or (symbol, time)) with enough history before it."
     validate_candles(history)
     X = self.scale(self.features(history))
@@ -235,32 +247,102 @@ def _predict_batch(self:NatronPredictor, history:pd.DataFrame, batch_size:int=25
     if not ok.all(): log.warning("%d window(s) left out: the model's output is not finite (extreme candle values?)", int((~ok).sum()))
     return prediction_frame({k: v[ok] for k, v in probs.items()}, history.index[ends[ok]])
 
-NatronPredictor.predict_batch = _predict_batch
-
 # %% ../nbs/05_inference.ipynb #5db37789
+def attempt(fn, *args):
+    "`fn(*args)`, or the `ValueError` it raised (a bad input fails alone; anything else is a bug and propagates)."
+    try: return fn(*args)
+    except ValueError as e: return e
+
+@patch
+def features_of(self:NatronPredictor, tails:list, rows:int) -> list[np.ndarray]:
+    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), in one engine pass; or the `ValueError` of a tail."
+    parts = [t.iloc[len(t) - rows - self.warmup:] for t in tails]
+    if len(parts) == 1 or self.engine.ffill_gaps: return [attempt(self.features, t, rows) for t in parts]   # a fill would cross tails
+    out, n = [None] * len(parts), rows + self.warmup
+    for intraday in (True, False):            # the engine picks its time features from the bar spacing of the frame
+        idx = [i for i, t in enumerate(parts) if is_intraday(t.index) == intraday]
+        if not idx: continue
+        X = attempt(self.features, pd.concat([parts[i] for i in idx]))              # (len(idx) * n, f), tails end to end
+        for k, i in enumerate(idx): out[i] = X if isinstance(X, Exception) else X[(k + 1) * n - rows:(k + 1) * n]
+    return out
+
+@patch
+def predict_many(self:NatronPredictor, windows:list) -> list:
+    "Prediction dicts for (scaled window (t, f), time of its last candle) pairs, in one forward pass; an item that is an error stays one."
+    out, ok = list(windows), [i for i, x in enumerate(windows) if not isinstance(x, Exception)]
+    if not ok: return out
+    recs = attempt(self.predict_windows, np.stack([windows[i][0] for i in ok]), windows[ok[0]][1].append([windows[i][1] for i in ok[1:]]))
+    if isinstance(recs, Exception):                # some window overflowed the model: one by one, so only it fails
+        recs = [attempt(lambda w, t: self.predict_windows(w[None], t)[0], *windows[i]) for i in ok]
+    for i, r in zip(ok, recs): out[i] = r
+    return out
+
+@patch
+def predict_histories(self:NatronPredictor, histories:list) -> list:
+    "The prediction dict for the last candle of each of `histories` (validated frames, e.g. from `candle_frame`), or the `ValueError` that history raised."
+    tails = [attempt(self.history, h, False) for h in histories]
+    ok = [i for i, t in enumerate(tails) if not isinstance(t, Exception)]
+    windows = list(tails)
+    for i, X in zip(ok, self.features_of([tails[i] for i in ok], self.window)):
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t.index[-self.window:]), t.index[-1:]), X, tails[i])
+    return self.predict_many(windows)
+
+# %% ../nbs/05_inference.ipynb #a72dfe71
 class PredictionStream:
-    "Predictions candle by candle from a feature cache: the scaled window and the last `warmup + 1` candles."
+    "Predictions candle by candle from a feature cache: the scaled window and the last `warmup + 2` candles."
     def __init__(self, predictor:NatronPredictor, history:pd.DataFrame):
         self.predictor = predictor
         self.window, _ = predictor.prepare(history)                      # (t, f) scaled features
-        self.candles = history.iloc[len(history) - predictor.warmup - 1:]
+        self.candles = history.iloc[len(history) - predictor.warmup - 2:]
+
+    def step(self, new:pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+        "The cached candles after `new` (a validated one-row candle frame), and whether it replaces the last one (the forming bar)."
+        t, last = new.index[0], self.candles.index[-1]
+        if t < last: raise CandleError(f"candle at {t} is older than the last candle, at {last}: send the forming bar (same time) or a newer one")
+        return pd.concat([self.candles.iloc[:-1] if t == last else self.candles.iloc[1:], new]), bool(t == last)
 
     def update(self, candle) -> dict:
-        "The prediction after one new `candle`: a one-row candle frame or a mapping with time and open high low close volume."
-        p = self.predictor
-        new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
-        if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
-        if new.index[0] <= self.candles.index[-1]: raise CandleError(f"a new candle must come after the last one ({self.candles.index[-1]}), got {new.index[0]}")
-        tail = pd.concat([self.candles.iloc[1:], new])
-        row = finite_features(p.scale(p.features(tail, 1)), tail.index[-1:])
-        self.window, self.candles = np.concatenate([self.window[1:], row]), tail
-        return p.predict_windows(self.window[None], tail.index[-1:])[0]
+        "The prediction after `candle`: a new candle, or the last one revised (same time)."
+        out = update_streams([self], [candle])[0]
+        if isinstance(out, Exception): raise out
+        return out
 
-def _stream(self:NatronPredictor, history:pd.DataFrame) -> PredictionStream:
+def _one_candle(candle) -> pd.DataFrame:
+    "A one-row candle frame, or a mapping with time and open high low close volume, as a validated one-row frame."
+    new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
+    if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
+    return new
+
+def new_candles(candles:list) -> list:
+    "Each of `candles` (as `_one_candle` takes them) as a validated one-row frame, or its `CandleError`; mappings are checked together, one by one only if one fails."
+    if len(candles) > 1 and all(isinstance(c, Mapping) for c in candles):
+        try:
+            values = {k: np.asarray([c.get(k) for c in candles], dtype=np.float64) for k in CANDLE_COLUMNS}
+            batch = pd.DataFrame(values, index=_time_index([c.get("time") for c in candles]))   # times of many streams: not one series
+            check_candle_values(batch)
+            return [batch.iloc[[i]] for i in range(len(candles))]
+        except (CandleError, TypeError, ValueError): pass                 # a bad candle among them: find whose, with its message
+    return [attempt(_one_candle, c) for c in candles]
+
+def update_streams(streams:list, candles:list) -> list:
+    "The prediction of each stream after its candle (or the `ValueError` it raised, the stream unchanged): features in one engine pass, the model in one."
+    if not streams: return []
+    p = streams[0].predictor
+    steps = [x if isinstance(x, Exception) else attempt(s.step, x) for s, x in zip(streams, new_candles(candles))]
+    ok = [i for i, x in enumerate(steps) if not isinstance(x, Exception)]
+    windows = list(steps)
+    for i, X in zip(ok, p.features_of([steps[i][0] for i in ok], 1)):
+        (tail, replace), w = steps[i], streams[i].window
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), tail.index[-1:])]), tail.index[-1:]), X)
+    out = p.predict_many(windows)
+    for i, r in enumerate(out):
+        if not isinstance(r, Exception): streams[i].window, streams[i].candles = windows[i][0], steps[i][0]
+    return out
+
+@patch
+def stream(self:NatronPredictor, history:pd.DataFrame) -> PredictionStream:
     "A `PredictionStream` primed with (at least `required_history` candles of) `history`."
     return PredictionStream(self, history)
-
-NatronPredictor.stream = _stream
 
 # %% ../nbs/05_inference.ipynb #ddc5b29f
 def _ms(seconds:list) -> tuple[float, float]:
@@ -304,74 +386,8 @@ def bench_latency(model_path=None, n:int=300, threads:int=1, preset:str="small")
             "threads": torch.get_num_threads(), "predictions": n, "load_average": round(os.getloadavg()[0], 2)}
 
 # %% ../nbs/05_inference.ipynb #5df29fc1
-def _write_table(df:pd.DataFrame, path:Path) -> Path:
-    "`df` (index as columns) as .parquet or .csv, by the suffix of `path`."
-    flat = df.reset_index()
-    if path.suffix == ".parquet": flat.to_parquet(path, index=False)
-    elif path.suffix == ".csv": flat.to_csv(path, index=False)
-    else: raise ValueError(f"predictions go to a .parquet or .csv file, not {path.name}")
-    return path
-
 def _markdown(table:pd.DataFrame) -> str:
     "A DataFrame as a Markdown table (numbers to 4 significant digits)."
     cells = lambda vals: "| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals) + " |"
     return "\n".join([cells([table.index.name or "", *table.columns]), "|" + "---|" * (len(table.columns) + 1),
                       *(cells([i, *row]) for i, row in zip(table.index, table.itertuples(index=False)))])
-
-def write_metrics(metrics:dict, path) -> Path:
-    "Strategy metrics ({strategy: {metric: value}}) as .json, .csv or .md, by the suffix of `path`."
-    path, table = Path(path), pd.DataFrame.from_dict(metrics, orient="index").rename_axis("strategy")
-    if path.suffix == ".json": path.write_text(json.dumps({k: {m: (None if isinstance(v, float) and not np.isfinite(v) else v) for m, v in d.items()} for k, d in metrics.items()}, indent=2))
-    elif path.suffix == ".csv": table.to_csv(path)
-    elif path.suffix == ".md": path.write_text(_markdown(table) + "\n")
-    else: raise ValueError(f"metrics go to a .json, .csv or .md file, not {path.name}")
-    return path
-
-# %% ../nbs/05_inference.ipynb #6e5b5514
-DASHBOARD_METRICS = ["total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "exposure", "n_trades"]
-
-def predict_db(model_path, db, symbols=None, output=None, evaluate:bool=True, metrics_output=None, threshold:float|None=None,
-               device="cpu") -> tuple[pd.DataFrame, dict]:
-    "Score every candle of `db` (all or `symbols`); (predictions, {strategy: metrics}), written to `output` / `metrics_output` if given; trades at the bundle's validation threshold unless `threshold` is given."
-    predictor = load_predictor(model_path, device)
-    candles = load_candles(db, list(symbols) if symbols else None)
-    preds = predictor.predict_batch(candles)
-    close = candles["close"]
-    nxt = close.groupby(level="symbol").shift(-1) if isinstance(close.index, pd.MultiIndex) else close.shift(-1)
-    preds["close"], preds["realised_return"] = close.loc[preds.index], (nxt / close - 1).loc[preds.index]
-    metrics = {}
-    if evaluate and preds["realised_return"].notna().any():
-        from natron.scoreboard import backtest_models      # scikit-learn stays out of serving workers
-        chosen = threshold if threshold is not None else predictor.bundle.train_meta.get("threshold", 0.5)   # chosen on validation at training
-        metrics = compare(backtest_models(candles, preds.index, {"natron": preds}, {"natron": chosen})).to_dict(orient="index")
-    if output: _write_table(preds, Path(output))
-    if metrics_output and metrics: write_metrics(metrics, metrics_output)
-    return preds, metrics
-
-def _sample_note(predictions:pd.DataFrame, train_meta:dict) -> str:
-    "Whether the scored candles overlap the data the model was trained on (same symbols, overlapping time)."
-    if not {"data_start", "data_end"} <= train_meta.keys(): return "training data range unknown (not in the bundle's train_meta)"
-    times = predictions.index.get_level_values("time")
-    mine = set(predictions.index.unique("symbol")) if isinstance(predictions.index, pd.MultiIndex) else set()
-    theirs = set(train_meta.get("symbols") or [])
-    start, end = (pd.Timestamp(train_meta[k]) for k in ("data_start", "data_end"))
-    start, end = (t.tz_localize("UTC") if t.tz is None else t for t in (start, end))              # naive = UTC
-    overlap = times.min() <= end and times.max() >= start
-    overlap &= not (mine and theirs) or bool(mine & theirs)
-    span = f"model trained on {train_meta['data_start']} .. {train_meta['data_end']}"
-    return span + (": these candles overlap it, so the metrics below are IN-SAMPLE" if overlap else ": these candles are out of sample")
-
-def risk_dashboard(predictions:pd.DataFrame, metrics:dict, model_path=None) -> str:
-    "A compact text dashboard of a `predict_db` run: what was scored, the signal, in or out of sample, and the strategy metrics beside the baselines."
-    times = predictions.index.get_level_values("time")
-    symbols = predictions.index.unique("symbol").tolist() if isinstance(predictions.index, pd.MultiIndex) else ["(one series)"]
-    signal = predictions["rl_action"] if "rl_action" in predictions else np.where(predictions.buy_prob > predictions.sell_prob, "buy>sell", "sell>=buy")
-    lines = [f"natron predict: {len(predictions)} candles, {len(symbols)} symbol(s) {', '.join(map(str, symbols[:5]))}, {times.min()} .. {times.max()}",
-             "signal: " + ", ".join(f"{k} {v:.1%}" for k, v in pd.Series(signal).value_counts(normalize=True).items()),
-             "direction: " + ", ".join(f"{k} {v:.1%}" for k, v in predictions.direction.value_counts(normalize=True).items())]
-    if model_path is not None: lines.append(_sample_note(predictions, load_bundle(model_path).train_meta))
-    if metrics:
-        table = pd.DataFrame.from_dict(metrics, orient="index")[[m for m in DASHBOARD_METRICS if m in next(iter(metrics.values()))]]
-        lines += ["", table.to_string(float_format=lambda v: f"{v:.4g}")]
-    else: lines.append("no evaluation (--no-eval, or no realised returns after the scored candles)")
-    return "\n".join(lines)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.preprocessing import RobustScaler, StandardScaler
 from torch.utils.data import DataLoader, Dataset
 from .features import FeatureEngine
 from .labels import LabelConfig, LabelGeneratorV2
@@ -42,6 +41,7 @@ class FeatureScaler:
         rows = np.arange(len(X)) if rows is None else np.asarray(rows)
         rows = rows[complete_rows(X, rows)]
         if not len(rows): raise ValueError("no complete feature row to fit the scaler on")
+        from sklearn.preprocessing import RobustScaler, StandardScaler   # here: the predictor imports this module and must not load scikit-learn
         if self.kind == "robust": sk = RobustScaler().fit(X[rows]); centre = sk.center_
         else:
             sk = StandardScaler()

@@ -1,9 +1,11 @@
 "The MetaTrader bridge as clients meet it: a real asyncio server in a subprocess on a free loopback port, real sockets."
-import json, math, os, signal, socket, subprocess, sys, threading, time
+import json, math, os, signal, socket, subprocess, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 import pytest
 from natron.data import synthetic_market
-from natron.serving import BridgeClient, BridgeError, candle_records, launch
+from natron.bridge import BridgeClient, BridgeError
+from natron.protocol import candle_records
+from natron.serving import launch
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +117,6 @@ def test_token_handshake_and_sigterm(model):
 
 
 def test_beyond_loopback_needs_a_token(model):
-    r = subprocess.run([sys.executable, "-m", "natron.serving", "bridge", "--model", str(model), "--host", "0.0.0.0", "--port", "1"],
+    r = subprocess.run([sys.executable, "-c", "import sys; from natron.cli import main; sys.exit(main())", "bridge", "--model", str(model), "--host", "0.0.0.0", "--port", "1"],
                        capture_output=True, text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "NATRON_BRIDGE_TOKEN"})
     assert r.returncode == 2 and "requires a token" in r.stderr

@@ -5,7 +5,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from natron.data import synthetic_market
-from natron.serving import candle_records, launch
+from natron.protocol import candle_records
+from natron.serving import launch
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def stopped_cleanly(srv, sig=signal.SIGTERM):
 
 @pytest.fixture(scope="module")
 def server(model):
-    srv = launch("rest", model)
+    srv = launch("serve", model)
     yield srv
     assert stopped_cleanly(srv), srv.logs()
 
@@ -180,7 +181,7 @@ def test_concurrent_clients_get_their_own_answers(server, predictor, history):
 
 
 def test_api_key_checked_on_every_request_and_sigint(model, history):
-    srv = launch("rest", model, "--workers", "0", env={"NATRON_API_KEY": "s3cret"})     # the key from the environment
+    srv = launch("serve", model, "--workers", "0", env={"NATRON_API_KEY": "s3cret"})     # the key from the environment
     try:
         with httpx.Client(base_url=f"http://127.0.0.1:{srv.port}", timeout=60) as c:
             for path in ("/health", "/model-info", "/docs"):
@@ -194,6 +195,6 @@ def test_api_key_checked_on_every_request_and_sigint(model, history):
 
 
 def test_beyond_loopback_needs_a_key(model):
-    r = subprocess.run([sys.executable, "-m", "natron.serving", "rest", "--model", str(model), "--host", "0.0.0.0", "--port", "1"],
+    r = subprocess.run([sys.executable, "-c", "import sys; from natron.cli import main; sys.exit(main())", "serve", "--model", str(model), "--host", "0.0.0.0", "--port", "1"],
                        capture_output=True, text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "NATRON_API_KEY"})
     assert r.returncode == 2 and "requires an API key" in r.stderr
