@@ -106,7 +106,7 @@ def parse_overrides(pairs:list|None) -> dict:
 # %% ../nbs/08_cli.ipynb #2b280f5f
 def _run(a):
     from natron.pipeline import run_pipeline, resume_run, load_params, PipelineError
-    if a.resume and a.param: raise ValueError("-p sets a new run's values; a resumed run keeps its own (edit its run.json)")
+    if a.resume and a.param: raise ValueError("-p sets a new run's values; a resumed run keeps its own (see its run.json)")
     try:
         if a.resume: run_dir = resume_run(a.resume)
         else:
@@ -272,9 +272,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if a.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s" if a.debug else "%(message)s")
+    logging.basicConfig(level=logging.DEBUG if a.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s" if a.debug else "%(message)s")
     logging.getLogger("natron").setLevel(logging.DEBUG if a.debug else logging.INFO)
-    if getattr(a, "func", None) is _run and not (a.params or a.resume): parser().error("natron run needs a parameter file or --resume RUN_DIR")
+    if getattr(a, "func", None) is _run and not (a.params or a.resume):
+        parser().error("natron run needs a parameter file or --resume RUN_DIR")
     try: return a.func(a) or 0
     except (ValueError, KeyError, FileNotFoundError, ImportError) as e:
         if a.debug: raise
