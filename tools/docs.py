@@ -110,10 +110,13 @@ def api_body(module:str, names:list[str]) -> str:
         except Exception: params = {}   # builtins and C extensions have no source to read comments from
         if params:
             rows = "".join(f"<tr><td><code>{html.escape(k)}</code></td><td><code>{_default(v['default'])}</code></td>"
-                           f"<td>{html.escape(v['docment'])}</td></tr>" for k, v in params.items())
-            out.append(f"<table><tr><th>parameter</th><th>default</th><th></th></tr>{rows}</table>")
+                           f"<td>{_code_spans(v['docment'])}</td></tr>" for k, v in params.items())
+            out.append(f"<table><tr><th>parameter</th><th>default</th><th>what it is</th></tr>{rows}</table>")
         out.append("</div>")
     return "\n".join(out)
+
+
+def _code_spans(text:str) -> str: return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def _default(value) -> str: return "" if value is inspect.Parameter.empty else html.escape(repr(value))
