@@ -26,8 +26,8 @@ def commands(p:argparse.ArgumentParser|None=None, prefix:tuple=()):
 
 
 def test_the_file_check_finds_repository_files_and_skips_placeholders():
-    text = "see DESIGN.md and params/demo.yaml; -p data_path=<candles.csv> writes report.html"
-    assert REPO_FILE.findall(text) == ["DESIGN.md", "params/demo.yaml"]
+    text = "see HANDBOOK.md and params/demo.yaml; -p data_path=<candles.csv> writes report.html"
+    assert REPO_FILE.findall(text) == ["HANDBOOK.md", "params/demo.yaml"]
 
 
 @pytest.mark.parametrize("command", list(commands()), ids=lambda c: " ".join(c) or "natron")
