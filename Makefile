@@ -49,9 +49,14 @@ browser:
 	    echo "    sudo apt-get update && sudo apt-get install -y chromium"; exit 1; \
 	  fi; }
 
-# ruff (settings in pyproject.toml) over the source: the notebooks and the tests.
+# ruff (settings in pyproject.toml) over the source: the notebooks, the tests and the tools.
 lint: install
-	$(BIN)/ruff check nbs tests
+	$(BIN)/ruff check nbs tests tools
+
+# The documentation site in _docs/ (nbdev's own builder needs Quarto): every notebook, the architecture page,
+# CONTRIBUTING and CHANGELOG, and an API page per module. Open _docs/index.html.
+docs: install
+	$(BIN)/python tools/docs.py --out _docs
 
 # Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise).
 test: browser sync lint

@@ -10,7 +10,7 @@ import argparse, logging, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['BENCHES', 'COMMANDS', 'parser', 'main']
+__all__ = ['RUN_EXAMPLES', 'BENCHES', 'FIRST_STEPS', 'COMMANDS', 'parse_overrides', 'parser', 'main']
 
 # %% ../nbs/08_cli.ipynb #fe992e0c
 def _data_synth(a):
@@ -93,10 +93,37 @@ def _add_features(sub):
     s.add_argument("--groups", nargs="*", help="only these groups")
     s.set_defaults(func=_features_list)
 
+# %% ../nbs/08_cli.ipynb #108736d0
+RUN_EXAMPLES = """examples:
+  natron run params/demo.yaml                      every phase on the synthetic market
+  natron run params/demo.yaml -p data_path=<candles.csv> -p preset=base
+                                                   the same on your candles (CSV, MT5 export or SQLite)
+  natron run params/demo.yaml -p phases.rl.enabled=false -p phases.finetune.epochs=3
+  natron run --resume outputs/runs/<id>            continue a failed run at its first unfinished phase"""
+
+def parse_overrides(pairs:list|None) -> dict:
+    "`-p KEY=VALUE` pairs as {dotted key: value}, each value read as YAML: `3`, `3e-4`, `true`, `null`, `[1, 2]`, text."
+    import re, yaml
+    out = {}
+    for pair in pairs or []:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip(): raise ValueError(f"-p takes KEY=VALUE (e.g. -p preset=base), not {pair!r}")
+        try: value = yaml.safe_load(raw)
+        except yaml.YAMLError as e: raise ValueError(f"-p {pair}: the value is not valid YAML ({e.problem})") from None
+        if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value):
+            value = float(value)                                                  # YAML 1.1 reads 3e-4 as text
+        out[key.strip()] = value
+    return out
+
 # %% ../nbs/08_cli.ipynb #2b280f5f
 def _run(a):
-    from natron.pipeline import run_pipeline, resume_run, PipelineError
-    try: run_dir = resume_run(a.resume, force=a.force) if a.resume else run_pipeline(a.params, outputs=a.outputs)
+    from natron.pipeline import run_pipeline, resume_run, load_params, PipelineError
+    if a.resume and a.param: raise ValueError("-p sets a new run's values; a resumed run keeps its own (see its run.json)")
+    try:
+        if a.resume: run_dir = resume_run(a.resume, force=a.force)
+        else:
+            params = load_params(a.params, parse_overrides(a.param))
+            run_dir = run_pipeline(a.params, params=params, outputs=a.outputs)
     except PipelineError as e:
         print(f"natron run: {e}\nfix the cause, then: natron run --resume <run dir>", file=sys.stderr)
         return 1
@@ -131,8 +158,12 @@ def _sweep(a):
     print((sweep_dir / "comparison.csv").read_text())
 
 def _add_run(sub):
-    s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)")
-    s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml")
+    s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)",
+                       epilog=RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml of the natron repository")
+    s.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a value of the file (repeatable); dotted keys reach a phase's block "
+                        "(phases.rl.enabled=false), values are read as YAML")
     s.add_argument("--resume", metavar="RUN_DIR", help="continue a failed run from its first unfinished phase")
     s.add_argument("--force", action="store_true", help="with --resume: when the run's parameters changed since a phase's last "
                    "checkpoint, start that phase over instead of refusing")
@@ -143,7 +174,7 @@ def _add_run(sub):
     s.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_sweep)
-    s = sub.add_parser("runs", help="list past runs (outputs/runs/index.csv)")
+    s = sub.add_parser("runs", help="list past runs: the index natron run keeps under --outputs")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_runs)
 
@@ -232,7 +263,7 @@ def _profile(a):
         print(f"{arch:12s} {r['params']:>10,d} params  {r['samples_per_s']:9.1f} samples/s  peak {r['peak_memory_mb']:8.1f} MB ({r['device']})")
 
 def _add_bench(sub):
-    s = sub.add_parser("bench", help="measure the performance budgets of DESIGN.md")
+    s = sub.add_parser("bench", help="measure the performance budgets: latency, throughput, memory, learning")
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
     s.set_defaults(func=_bench)
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
@@ -243,10 +274,18 @@ def _add_bench(sub):
     s.set_defaults(func=_profile)
 
 # %% ../nbs/08_cli.ipynb #e5c5af51
+FIRST_STEPS = """first steps, in a natron checkout (`natron COMMAND --help` explains each command):
+  natron data synth --db outputs/market.db         the default market as a SQLite database to explore
+  natron run params/demo.yaml                      pretrain -> finetune -> rl -> report into outputs/runs/<id>/
+  natron run params/demo.yaml -p data_path=<candles.csv>
+                                                   the same on your own candles
+  natron serve --model <run dir>/natron_v2.pt      serve a run's model (natron run prints the command)"""
+
 COMMANDS = (_add_data, _add_features, _add_run, _add_report, _add_serving, _add_bench)
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="natron", description="natron: learn from market candles, evaluate honestly, serve fast.")
+    p = argparse.ArgumentParser(prog="natron", epilog=FIRST_STEPS, formatter_class=argparse.RawDescriptionHelpFormatter,
+                                description="natron: learn from market candles, evaluate honestly, serve fast.")
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS: add(sub)
@@ -254,9 +293,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     a = parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if a.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s" if a.debug else "%(message)s")
+    logging.basicConfig(level=logging.DEBUG if a.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s" if a.debug else "%(message)s")
     logging.getLogger("natron").setLevel(logging.DEBUG if a.debug else logging.INFO)
-    if getattr(a, "func", None) is _run and not (a.params or a.resume): parser().error("natron run needs a parameter file or --resume RUN_DIR")
+    if getattr(a, "func", None) is _run and not (a.params or a.resume):
+        parser().error("natron run needs a parameter file or --resume RUN_DIR")
     try: return a.func(a) or 0
     except (ValueError, KeyError, FileNotFoundError, ImportError) as e:
         if a.debug: raise

@@ -17,9 +17,9 @@ import natron
 from .data import atomic_write
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'INDEX_COLUMNS', 'Phase', 'load_params', 'phase_parameters', 'enabled_phases',
-           'undeclared', 'PipelineError', 'telemetry', 'log_phase', 'execute_run', 'headline', 'start_run',
-           'run_pipeline', 'resume_run', 'list_runs', 'sweep_variants', 'with_overrides', 'run_sweep',
+__all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'Phase', 'load_params', 'phase_parameters',
+           'enabled_phases', 'undeclared', 'PipelineError', 'telemetry', 'log_phase', 'execute_run', 'headline',
+           'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'sweep_variants', 'with_overrides', 'run_sweep',
            'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
@@ -39,9 +39,9 @@ PHASES = (Phase("pretrain", "02h_pretrain.ipynb", "encoder.pt"),
           Phase("rl", "04_rl.ipynb", "natron_v2.pt", (("bundle_path", "finetune", "natron_v2.pt"),)),
           Phase("report", "05a_report.ipynb", "report.html"))
 
-def load_params(path) -> dict:
-    "Read a parameter file; every phase block defaults to enabled."
-    params = yaml.safe_load(Path(path).read_text()) or {}
+def load_params(path, overrides:dict|None=None) -> dict:
+    "Read a parameter file and set `overrides` (dotted key -> value, from `natron run -p`); phases default to enabled."
+    params = with_overrides(yaml.safe_load(Path(path).read_text()) or {}, overrides or {})
     if not isinstance(params.get("phases", {}), dict): raise ValueError(f"{path}: 'phases' must map phase names to settings")
     unknown = set(params.get("phases", {})) - {p.name for p in PHASES}
     if unknown: raise ValueError(f"{path}: unknown phase(s) {sorted(unknown)}; phases are {[p.name for p in PHASES]}")
@@ -76,11 +76,17 @@ class PipelineError(RuntimeError):
 
 def _write_json(path:Path, obj) -> None: atomic_write(path, json.dumps(obj, indent=1, default=str))
 
+# ipykernel warns on stderr, once per phase, that its sockets carry code and outputs unencrypted over TCP. With "auto",
+# jupyter_client gives the kernel CurveZMQ keys whenever its kernelspec declares it can use them (ipykernel's does):
+# the sockets are encrypted and the warning ends at its source.
+KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}
+
 def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set) -> None:
     import papermill as pm
+    from traitlets.config import Config
     out_nb = run_dir / phase.notebook
     try: pm.execute_notebook(nbs / phase.notebook, out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
-                             progress_bar=False)
+                             progress_bar=False, config=Config(KERNEL_CONFIG))
     except pm.PapermillExecutionError as e:
         raise PipelineError(f"phase {phase.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); open {out_nb}") from None
     if not (run_dir / phase.name / phase.produces).exists():
