@@ -96,6 +96,11 @@ def _add_features(sub):
 # %% ../nbs/08_cli.ipynb #2b280f5f
 def _run(a):
     from natron.pipeline import run_pipeline, resume_run, PipelineError
+    if a.nproc_per_node > 1:                                    # the same pipeline, one process per rank, under torchrun
+        import subprocess
+        if a.resume: parser().error("--nproc-per-node starts a new run; resume a run with --resume alone")
+        return subprocess.call([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(a.nproc_per_node),
+                                "-m", "natron.run", a.params, "--outputs", a.outputs])
     try: run_dir = resume_run(a.resume, force=a.force) if a.resume else run_pipeline(a.params, outputs=a.outputs)
     except PipelineError as e:
         print(f"natron run: {e}\nfix the cause, then: natron run --resume <run dir>", file=sys.stderr)
@@ -137,6 +142,8 @@ def _add_run(sub):
     s.add_argument("--force", action="store_true", help="with --resume: when the run's parameters changed since a phase's last "
                    "checkpoint, start that phase over instead of refusing")
     s.add_argument("--outputs", default="outputs", help="where runs/ and latest live")
+    s.add_argument("--nproc-per-node", type=int, default=1, metavar="N", help="train on N processes (DistributedDataParallel, "
+                   "via torchrun); several machines: torchrun ... -m natron.run params.yaml")
     s.set_defaults(func=_run)
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")
     s.add_argument("sweep", help="sweep file, e.g. params/sweep.yaml")
