@@ -119,6 +119,11 @@ def parse_overrides(pairs:list|None) -> dict:
 def _run(a):
     from natron.pipeline import run_pipeline, resume_run, load_params, PipelineError
     if a.resume and a.param: raise ValueError("-p sets a new run's values; a resumed run keeps its own (see its run.json)")
+    if a.nproc_per_node > 1:                                    # the same pipeline, one process per rank, under torchrun
+        import subprocess
+        if a.resume or a.param: parser().error("--nproc-per-node starts a new run from the params file alone (no --resume, no -p)")
+        return subprocess.call([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(a.nproc_per_node),
+                                "-m", "natron.run", a.params, "--outputs", a.outputs])
     try:
         if a.resume: run_dir = resume_run(a.resume, force=a.force)
         else:
@@ -168,6 +173,8 @@ def _add_run(sub):
     s.add_argument("--force", action="store_true", help="with --resume: when the run's parameters changed since a phase's last "
                    "checkpoint, start that phase over instead of refusing")
     s.add_argument("--outputs", default="outputs", help="where runs/ and latest live")
+    s.add_argument("--nproc-per-node", type=int, default=1, metavar="N", help="train on N processes (DistributedDataParallel, "
+                   "via torchrun); several machines: torchrun ... -m natron.run params.yaml")
     s.set_defaults(func=_run)
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")
     s.add_argument("sweep", help="sweep file, e.g. params/sweep.yaml")

@@ -8,6 +8,7 @@ Docs: https://natron-dev.github.io/natron/pipeline.html.md"""
 from __future__ import annotations
 import copy, datetime as dt, itertools, json, logging, os, time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from functools import partial
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +19,9 @@ from .data import atomic_write
 
 # %% auto #0
 __all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'Phase', 'load_params', 'phase_parameters',
-           'enabled_phases', 'undeclared', 'PipelineError', 'telemetry', 'log_phase', 'execute_run', 'headline',
-           'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'sweep_variants', 'with_overrides', 'run_sweep',
-           'comparison_figure']
+           'enabled_phases', 'undeclared', 'PipelineError', 'Launch', 'telemetry', 'log_phase', 'execute_run',
+           'headline', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
+           'with_overrides', 'run_sweep', 'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
 log = logging.getLogger(__name__)
@@ -33,9 +34,10 @@ class Phase:
     notebook: str
     produces: str                   # file in the phase's out_dir written last, on success
     inputs: tuple = ()              # (parameter, phase, file): pass an earlier phase's artefact
+    distributed: bool = False       # under torchrun, every process runs it (DistributedDataParallel); else rank 0 alone
 
-PHASES = (Phase("pretrain", "02h_pretrain.ipynb", "encoder.pt"),
-          Phase("finetune", "03_finetune.ipynb", "natron_v2.pt", (("encoder_path", "pretrain", "encoder.pt"),)),
+PHASES = (Phase("pretrain", "02h_pretrain.ipynb", "encoder.pt", distributed=True),
+          Phase("finetune", "03_finetune.ipynb", "natron_v2.pt", (("encoder_path", "pretrain", "encoder.pt"),), distributed=True),
           Phase("rl", "04_rl.ipynb", "natron_v2.pt", (("bundle_path", "finetune", "natron_v2.pt"),)),
           Phase("report", "05a_report.ipynb", "report.html"))
 
@@ -81,15 +83,34 @@ def _write_json(path:Path, obj) -> None: atomic_write(path, json.dumps(obj, inde
 # the sockets are encrypted and the warning ends at its source.
 KERNEL_CONFIG = {"KernelManager": {"transport_encryption": "auto"}}
 
-def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set) -> None:
+@dataclass(frozen=True)
+class Launch:
+    "This process's place in a torchrun launch of the pipeline."
+    rank: int
+    store: object                   # torchrun's key-value store (a `torch.distributed.TCPStore` client)
+    key: str                        # prefix of this launch's keys in the store
+
+@contextmanager
+def _phase_environment(phase:Phase, launch:Launch|None):
+    "In a torchrun launch a distributed phase's kernel joins a process group of its own (under its own store prefix); any other phase runs alone."
+    saved = dict(os.environ)
+    if launch: os.environ.update({"NATRON_DIST_GROUP": f"{launch.key}/{phase.name}"} if phase.distributed else {"WORLD_SIZE": "1"})
+    try: yield
+    finally: os.environ.clear(); os.environ.update(saved)
+
+def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set, launch:Launch|None=None) -> None:
     import papermill as pm
     from traitlets.config import Config
-    out_nb = run_dir / phase.notebook
-    try: pm.execute_notebook(nbs / phase.notebook, out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
-                             progress_bar=False, config=Config(KERNEL_CONFIG))
+    follower = launch is not None and launch.rank > 0           # ranks > 0 keep their executed notebooks apart and write nothing else
+    out_nb = run_dir / (f"rank{launch.rank}" if follower else "") / phase.notebook
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _phase_environment(phase, launch):
+            pm.execute_notebook(nbs / phase.notebook, out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
+                                progress_bar=False, config=Config(KERNEL_CONFIG))
     except pm.PapermillExecutionError as e:
         raise PipelineError(f"phase {phase.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); open {out_nb}") from None
-    if not (run_dir / phase.name / phase.produces).exists():
+    if not follower and not (run_dir / phase.name / phase.produces).exists():
         raise PipelineError(f"phase {phase.name} ran but did not write {phase.name}/{phase.produces}; open {out_nb}")
 
 # %% ../nbs/07_pipeline.ipynb #a11e5fc8
@@ -110,7 +131,7 @@ def log_phase(wb, phase:Phase, run_dir:Path) -> None:
     wb.summary.update({f"{phase.name}.{k}": v for k, v in m.get("headline", {}).items()})
 
 # %% ../nbs/07_pipeline.ipynb #62fca002
-def execute_run(run_dir:Path, phases=PHASES, nbs:Path=NBS) -> Path:
+def execute_run(run_dir:Path, phases=PHASES, nbs:Path=NBS, launch:Launch|None=None) -> Path:
     "Run every enabled, unfinished phase of the run in `run_dir` in order; return `run_dir`."
     import papermill as pm
     rec = json.loads((run_dir / "run.json").read_text())
@@ -123,13 +144,15 @@ def execute_run(run_dir:Path, phases=PHASES, nbs:Path=NBS) -> Path:
         if rec["phases"].get(phase.name) == "done": log.info("[%d/%d] %s: already done", i, len(todo), phase.name); continue
         log.info("[%d/%d] %s: running %s", i, len(todo), phase.name, phase.notebook)
         t0 = time.time()
-        try: _run_phase(phase, rec["params"], run_dir, nbs, declared[phase.name])
+        try: _run_phase(phase, rec["params"], run_dir, nbs, declared[phase.name], launch)
         except Exception as e:
+            if launch: launch.store.set(f"{launch.key}/{phase.name}", "failed")
             rec["phases"][phase.name], rec["status"], rec["error"] = "failed", "failed", str(e)
             _finish(run_dir, rec, time.time() - start)
             if wb: wb.finish(exit_code=1)
             raise
         rec["phases"][phase.name] = "done"
+        if launch: launch.store.set(f"{launch.key}/{phase.name}", "done")    # ranks > 0 may start the next phase: its inputs exist
         log_phase(wb, phase, run_dir)
         _write_json(run_dir / "run.json", rec)
         log.info("[%d/%d] %s: done in %.0f s", i, len(todo), phase.name, time.time() - t0)
@@ -216,6 +239,30 @@ def list_runs(outputs="outputs") -> pd.DataFrame:
     index = Path(outputs) / "runs" / "index.csv"
     if not index.exists(): return pd.DataFrame(columns=INDEX_COLUMNS)
     return pd.read_csv(index).drop_duplicates("id", keep="last").reset_index(drop=True)
+
+# %% ../nbs/07_pipeline.ipynb #476e5b08
+def run_distributed(params_file, outputs="outputs", phases=PHASES, nbs:Path=NBS) -> Path:
+    "The pipeline as one process of a torchrun launch (or the plain pipeline outside torchrun); returns the run directory."
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1: return run_pipeline(params_file, outputs=outputs, phases=phases, nbs=nbs)
+    import torch.distributed as dist
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False, timeout=dt.timedelta(days=7))
+    launch = Launch(int(os.environ["RANK"]), store, f"natron/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}")
+    if launch.rank == 0:
+        run_dir = start_run(load_params(params_file), outputs, params_file).resolve()
+        store.set(f"{launch.key}/run_dir", str(run_dir))
+        return execute_run(run_dir, phases, nbs, launch)
+    return _follow_run(Path(store.get(f"{launch.key}/run_dir").decode()), launch, phases, nbs)
+
+def _follow_run(run_dir:Path, launch:Launch, phases, nbs:Path) -> Path:
+    "A rank > 0: every distributed phase beside rank 0, each one after rank 0 finished the one before (and wrote what the next reads)."
+    import papermill as pm
+    rec = json.loads((run_dir / "run.json").read_text())
+    for phase in enabled_phases(rec["params"], phases):
+        if not phase.distributed or rec["phases"].get(phase.name) == "done": continue
+        _run_phase(phase, rec["params"], run_dir, nbs, set(pm.inspect_notebook(str(nbs / phase.notebook))), launch)
+        launch.store.wait([f"{launch.key}/{phase.name}"])
+        if launch.store.get(f"{launch.key}/{phase.name}") != b"done": raise PipelineError(f"phase {phase.name} failed on rank 0; see {run_dir / 'run.json'}")
+    return run_dir
 
 # %% ../nbs/07_pipeline.ipynb #c7e0b2dc
 def sweep_variants(spec:dict) -> list[dict]:

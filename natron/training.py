@@ -65,8 +65,12 @@ def world() -> tuple[int, int]:
 def init_distributed(device:torch.device) -> bool:
     "Join the torchrun process group if launched by torchrun; True when distributed."
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or dist.is_initialized(): return dist.is_initialized()
-    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
     if device.type == "cuda": torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    kw = {}
+    if group := os.environ.get("NATRON_DIST_GROUP"):      # set by `natron.run`: each phase's processes meet under their own prefix of torchrun's store
+        store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False)
+        kw = dict(store=dist.PrefixStore(group, store), rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]))
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo", **kw)
     return True
 
 # %% ../nbs/02d_training.ipynb #b94a6072

@@ -37,3 +37,22 @@ def test_multi_node_form_with_c10d_rendezvous(tmp_path):
     for p, (_, err) in zip(procs, outs): assert p.returncode == 0, err[-3000:]
     a, b = [(tmp_path / f"rank{i}.txt").read_text().split()[0] for i in range(2)]
     assert a == b
+
+
+def test_pipeline_under_torchrun_without_glue(tmp_path):
+    "`torchrun --nproc_per_node 2 -m natron.run params.yaml`: both ranks fine-tune in DDP, rank 0 records one run."
+    import os, json, yaml
+    from natron.data import synthetic_market
+    synthetic_market(800, "SYN_EURUSD", seed=0)[0].reset_index().to_csv(tmp_path / "eurusd.csv", index=False)
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump({"name": "ddp", "preset": "smoke", "data_path": str(tmp_path / "eurusd.csv"), "seed": 0,
+        "phases": {"pretrain": {"enabled": False}, "finetune": {"epochs": 1}, "rl": {"enabled": False}, "report": {"enabled": False}}}))
+    env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin", **{k: os.environ[k] for k in ("PYTHONPATH", "HOME") if k in os.environ}}   # this checkout's natron
+    r = subprocess.run([*TORCHRUN, "--standalone", "--nproc_per_node", "2", "-m", "natron.run", str(tmp_path / "p.yaml"),
+                        "--outputs", str(tmp_path / "out")], capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    (run_dir,) = list((tmp_path / "out" / "runs").glob("*-ddp"))             # one run, recorded once
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "done"
+    assert (run_dir / "natron_v2.pt").exists() and (run_dir / "rank1" / "03_finetune.ipynb").exists()
+    assert len((tmp_path / "out" / "runs" / "index.csv").read_text().splitlines()) == 2
+    for nb in (run_dir / "03_finetune.ipynb", run_dir / "rank1" / "03_finetune.ipynb"):           # each rank ran the whole notebook
+        assert json.loads(nb.read_text())["metadata"]["papermill"]["exception"] in (None, False), nb

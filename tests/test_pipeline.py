@@ -1,6 +1,7 @@
 "`natron run` end to end with papermill, every phase at the smoke size; a run killed mid-phase finishes with --resume."
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
+import torch
 import yaml
 
 BIN = Path(sys.executable).parent
@@ -33,3 +34,42 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     assert '"buy_prob"' in r.stdout and "natron serve --model" in r.stdout                 # the sample prediction and how to serve
     listing = subprocess.run([str(BIN / "natron"), "runs", "--outputs", str(tmp_path / "out")], capture_output=True, text=True).stdout
     assert run_dir.name in listing and "done" in listing
+
+
+def _tiny(tmp_path, name) -> Path:
+    "A finetune-only parameter file on 800 candles of one instrument: a run of a few seconds."
+    from natron.data import synthetic_market
+    synthetic_market(800, "SYN_EURUSD", seed=0)[0].reset_index().to_csv(tmp_path / "eurusd.csv", index=False)
+    params = {"name": name, "preset": "smoke", "data_path": str(tmp_path / "eurusd.csv"), "seed": 0,
+              "phases": {"pretrain": {"enabled": False}, "finetune": {"epochs": 1}, "rl": {"enabled": False}, "report": {"enabled": False}}}
+    (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(params))
+    return tmp_path / f"{name}.yaml"
+
+def test_parallel_sweep_leaves_one_index_row_per_run(tmp_path):
+    (tmp_path / "sweep.yaml").write_text(yaml.safe_dump({"name": "par", "base": str(_tiny(tmp_path, "base")), "grid": {"seed": list(range(8))}}))
+    r = subprocess.run([str(BIN / "natron"), "sweep", str(tmp_path / "sweep.yaml"), "--jobs", "4", "--outputs", str(tmp_path / "out")],
+                       cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"}, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    index = (tmp_path / "out" / "runs" / "index.csv").read_text().splitlines()
+    assert index[0].startswith("id,name,status") and sum(line.startswith("id,") for line in index) == 1, "one header"
+    runs = [line.split(",")[0] for line in index[1:]]
+    assert len(runs) == 8 and set(runs) == {p.name for p in (tmp_path / "out" / "runs").iterdir() if p.is_dir()}
+    assert [line.split(",")[2] for line in index[1:]] == ["done"] * 8
+
+def test_resume_under_a_changed_learning_rate_refuses_unless_forced(tmp_path):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    natron = lambda *a: subprocess.run([str(BIN / "natron"), *map(str, a)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert natron("run", _tiny(tmp_path, "lr"), "--outputs", tmp_path / "out").returncode == 0
+    run_dir = next((tmp_path / "out" / "runs").glob("*-lr"))
+    stored_lr = torch.load(run_dir / "finetune" / "checkpoint_last.pt", weights_only=True)["config"]["lr"]
+    rec = json.loads((run_dir / "run.json").read_text())              # as after a kill mid-finetune, then "edit run.json, resume"
+    rec["status"], rec["phases"]["finetune"] = "failed", "failed"
+    rec["params"]["phases"]["finetune"]["lr"] = stored_lr / 2
+    (run_dir / "run.json").write_text(json.dumps(rec))
+    refused = natron("run", "--resume", run_dir)
+    assert refused.returncode == 1 and f"lr: {stored_lr!r} -> {stored_lr / 2!r}" in refused.stderr, refused.stderr[-3000:]
+    assert "--force" in refused.stderr
+    forced = natron("run", "--resume", run_dir, "--force")
+    assert forced.returncode == 0, forced.stderr[-3000:]
+    assert torch.load(run_dir / "finetune" / "checkpoint_last.pt", weights_only=True)["config"]["lr"] == stored_lr / 2
+    assert (run_dir / "finetune" / "checkpoint_last.pt.stale").exists()
