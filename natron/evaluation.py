@@ -8,20 +8,10 @@ Docs: https://natron-dev.github.io/natron/evaluation.html.md"""
 from __future__ import annotations
 import logging
 from dataclasses import dataclass
-from statistics import median
-from time import perf_counter
-from typing import Callable
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, brier_score_loss, confusion_matrix, f1_score, roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 from .data import REGIMES
 from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES

@@ -6,11 +6,9 @@ Docs: https://natron-dev.github.io/natron/features.html.md"""
 
 # %% ../nbs/01d_features.ipynb #fb1a0d7d
 from __future__ import annotations
-import logging, time, warnings
-from typing import Callable
+import logging
 import numpy as np
 import pandas as pd
-import ta
 from fastcore.basics import patch
 from .data import CANDLE_COLUMNS, synthetic_market
 from .registry import BLOCKS, GROUPS, REGISTRY, Bars, FeatureSpec

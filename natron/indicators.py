@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .registry import Bars, feature_block, shared
-from .rolling import *
+from .rolling import (FLAT, div, ema, extra_rows, idle, lag, mean_std, memory, nan_before, rmax, rmean, rmin, rsum, sliding, span, unread_rows, wilder, zscore)
 from scipy.signal import lfilter
 
 # %% auto #0

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/report.html.md"""
 
 # %% ../nbs/05a_report.ipynb #6bb34487
 from __future__ import annotations
-import html, json, logging, os, shutil
+import html, json, logging
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -20,8 +20,7 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from .bundle import NatronModelBundle
 from .data import REGIMES, atomic_write, phase_candles
-from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, compare,
-                               drawdown)
+from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, drawdown)
 from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
                                mean_std, predict_frame, scoreboard, tune_classifiers, walk_forward)
 from .stats import edge_metrics, edge_verdict, periods_per_year

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .registry import Bars, feature_block, shared
-from .rolling import *
+from .rolling import (at, div, extreme_since, lag, last_index, rmax, rmean, rmin, sliding, zscore)
 from .indicators import log_returns, rcorr, true_range, typical_price
 
 # %% auto #0

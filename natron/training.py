@@ -7,9 +7,8 @@ Docs: https://natron-dev.github.io/natron/training.html.md"""
 # %% ../nbs/02d_training.ipynb #97a0583b
 from __future__ import annotations
 import json, logging, math, os, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
-import numpy as np
 import pandas as pd
 import torch
 import torch.distributed as dist
