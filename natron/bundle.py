@@ -59,7 +59,7 @@ def engine_config(engine=None) -> dict:
 # %% ../nbs/02e_bundle.ipynb #d7f8ab4d
 @dataclass
 class NatronModelBundle:
-    "Everything needed to rebuild a trained natron model; see DESIGN.md §4."
+    "Everything needed to rebuild a trained natron model: the bundle contract of the architecture page."
     model_state: dict                      # the model's state_dict (tensors)
     model_config: dict                     # natron.model.ModelConfig as a dict
     feature_columns: list                  # feature order the model was trained on

@@ -1,4 +1,4 @@
-"The windows memory budget of DESIGN.md §6, measured at full size in a fresh process: 1M candles x 100 features."
+"The windows memory budget (the architecture page, Budgets), measured at full size in a fresh process: 1M candles x 100 features."
 from natron.sequences import bench_windows
 
 
