@@ -49,8 +49,8 @@ class LabelConfig:
 
 # %% ../nbs/02_labels.ipynb #8c885288
 def _ahead(x:np.ndarray, k:int) -> np.ndarray:
-    "x[t+k] at position t; NaN where t+k runs past the data."
-    return np.r_[x[k:], np.full(k, np.nan)]
+    "x[t+k] at position t; NaN where t+k runs past the data (all of it, for a series shorter than k)."
+    return np.r_[x[k:], np.full(min(k, len(x)), np.nan)]
 
 def forward_stats(close:pd.Series, cfg:LabelConfig) -> dict[str, np.ndarray]:
     "Per-bar inputs of the labels of one symbol: barrier `path` (n, horizon), `move`, `trend`, `fwd_vol`, `vol_cut`, `sigma`."
