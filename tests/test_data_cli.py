@@ -48,7 +48,7 @@ def test_synth_and_summary(tmp_path, run_natron):
 
 def test_concurrent_conflicting_imports_never_lose_or_mix_rows(tmp_path):
     "Two imports of files that disagree on 1,000 shared hours, started together into one database, again and again."
-    n, overlap, rounds = 2000, 1000, 6
+    n, overlap, rounds = 2000, 1000, 12
     a, _ = synthetic_market(n, "SYN_EURUSD", seed=1)
     b, _ = synthetic_market(n + overlap, "SYN_EURUSD", seed=2)
     b = b.iloc[n - overlap:]                                        # the same times as a's last 1,000 bars, other prices
