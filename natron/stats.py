@@ -144,10 +144,11 @@ def edge_verdict(metrics:dict) -> str:
     missing = [k for k in keys if k not in metrics]
     if missing: raise KeyError(f"edge_verdict needs {missing} in the metrics (see edge_metrics)")
     (s, lo, hi, psr), level = (metrics[k] for k in keys), metrics.get("level", 0.95)
-    head = f"Sharpe {s:.2f} [{lo:.2f}, {hi:.2f}], PSR {psr:.2f}"
-    if "dsr" in metrics: head += f", DSR {metrics['dsr']:.2f} over {metrics['n_trials']} trials"
-    if lo > 0 and psr >= level and metrics.get("dsr", 1.0) < level:
-        return f"{head}: positive on its own, but not distinguishable from the luck of the best of {metrics['n_trials']} trials at {level:.0%}"
+    dsr, trials = metrics.get("dsr", np.nan), metrics.get("n_trials", np.nan)
+    counted = np.isfinite(dsr) and np.isfinite(trials)             # a table row of a strategy without trials holds NaN here
+    head = f"Sharpe {s:.2f} [{lo:.2f}, {hi:.2f}], PSR {psr:.2f}" + (f", DSR {dsr:.2f} over {int(trials)} trials" if counted else "")
+    if lo > 0 and psr >= level and counted and dsr < level:
+        return f"{head}: positive on its own, but not distinguishable from the luck of the best of {int(trials)} trials at {level:.0%}"
     if lo > 0 and psr >= level: return f"{head}: a positive edge, distinguishable from none at {level:.0%}"
     if hi < 0 and psr <= 1 - level: return f"{head}: a loss, distinguishable from no edge at {level:.0%}"
     return f"{head}: not distinguishable from no edge at {level:.0%}"
