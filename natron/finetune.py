@@ -22,8 +22,8 @@ from .training import fit, train_config, world
 
 # %% auto #0
 __all__ = ['log', 'CHANCE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
-           'predict_windows', 'predictions_frame', 'split_scores', 'make_bundle', 'finetune', 'compare_on_test',
-           'edge_share', 'bench_learn']
+           'predict_windows', 'predictions_frame', 'split_scores', 'make_bundle', 'recent_rows', 'finetune',
+           'compare_on_test', 'edge_share', 'bench_learn']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -116,12 +116,19 @@ def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None, engi
         train_meta=provenance(data_start=str(t.min()), data_end=str(t.max()), symbols=symbols, metrics=metrics or {}, **meta))
 
 # %% ../nbs/03_finetune.ipynb #e16a5a91
+def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
+    "The window ends of `rows` in the most recent `fraction` of their time span, every symbol cut at the same time."
+    if not 0 < fraction <= 1: raise ValueError(f"label_fraction must be in (0, 1], got {fraction}")
+    t = (index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index)[rows]
+    return rows[t >= t.min() + (1 - fraction) * (t.max() - t.min())]
+
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
-             cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None, **train_overrides):
+             cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None, label_fraction:float=1.0, **train_overrides):
     "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, test metrics) and writes the bundle to out_dir."
     torch.manual_seed(seed)
     window = window or PRESETS[preset]["window"]
     data = prepare_data(candles, window=window, engine=engine)
+    data.splits.train = recent_rows(data.splits.train, data.index, label_fraction)  # labels of the most recent span only
     model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window))
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
