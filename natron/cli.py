@@ -192,7 +192,7 @@ BENCHES = {   # name -> (module, function, what it measures)
     "backtest": ("natron.evaluation", "bench_backtest", "seconds to backtest 1M bars"),
     "latency": ("natron.inference", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
     "serve": ("natron.serving", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
-    "learn": ("natron.finetune", "bench_learn", "share of the oracle's edge natron recovers on the synthetic market, beside baselines (minutes)"),
+    "learn": ("natron.yardstick", "bench_learn", "share of the Bayes filter's edge natron recovers on the laboratory market, beside baselines, over 3 seeds (minutes)"),
 }
 
 def _bench(a):
@@ -201,7 +201,8 @@ def _bench(a):
     for name in names:
         module, func, what = BENCHES[name]
         print(f"== natron bench {name}: {what}")
-        result = getattr(importlib.import_module(module), func)()
+        options = dict(quick=a.quick, all_backbones=a.all_backbones) if name == "learn" else {}
+        result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
 
 def _profile(a):
@@ -213,6 +214,8 @@ def _profile(a):
 def _add_bench(sub):
     s = sub.add_parser("bench", help="measure the performance budgets of DESIGN.md")
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
+    s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, 2,000 bars, 2 seeds; about a minute)")
+    s.add_argument("--all-backbones", action="store_true", help="learn: every backbone, not only the default transformer")
     s.set_defaults(func=_bench)
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")

@@ -21,9 +21,8 @@ from .sequences import prepare_data
 from .training import fit, train_config, world
 
 # %% auto #0
-__all__ = ['log', 'CHANCE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
-           'predict_windows', 'predictions_frame', 'split_scores', 'make_bundle', 'recent_rows', 'finetune',
-           'compare_on_test', 'edge_share', 'bench_learn']
+__all__ = ['log', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective', 'predict_windows',
+           'predictions_frame', 'split_scores', 'make_bundle', 'recent_rows', 'finetune', 'compare_on_test']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -155,28 +154,3 @@ def compare_on_test(model:nn.Module, data, candles:pd.DataFrame, truth:pd.DataFr
     scores = classification_table(data.labels, preds)
     backtests = compare(side_by_side(candles.close, {k: v for k, v in preds.items() if k != "oracle"}, truth.loc[test] if truth is not None else None))
     return scores, backtests
-
-# %% ../nbs/03_finetune.ipynb #bbbd0311
-CHANCE = {"buy_auc": 0.5, "sell_auc": 0.5, "direction_accuracy": 1 / 3}
-
-def edge_share(scores:pd.DataFrame) -> pd.DataFrame:
-    "For each score in `CHANCE`: (score - chance) / (oracle score - chance), per row of a classification table with an 'oracle' row."
-    return pd.DataFrame({f"{k}_edge": (scores[k] - c) / (scores.loc["oracle", k] - c) for k, c in CHANCE.items()})
-
-def bench_learn(preset:str="small", n_bars:int=20_000, seeds=(0, 1, 2), pretrain_epochs:int=2) -> pd.DataFrame:
-    "Test-span scores of natron from scratch and pretrained (mean, and sd over training `seeds`), logistic regression, gradient boosting and the oracle, with each one's share of the oracle's edge."
-    import tempfile
-    from natron.pretrain import pretrain
-    candles, truth = phase_candles(None, None, n_bars=n_bars, seed=0)
-    runs = {"natron": [], "natron_pretrained": []}
-    for seed in seeds:
-        model, _, data, _ = finetune(candles, preset, seed=seed, progress=False)
-        if not runs["natron"]: scores, _ = compare_on_test(model, data, candles, truth, seed)
-        runs["natron"].append(split_scores(model, data, "test"))
-        with tempfile.TemporaryDirectory() as tmp:
-            pretrain(candles, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
-            pre, _, _, _ = finetune(candles, preset, seed=seed, encoder_path=Path(tmp) / "encoder.pt", progress=False)
-        runs["natron_pretrained"].append(split_scores(pre, data, "test"))
-    for name, rows in runs.items(): scores.loc[name] = pd.DataFrame(rows).mean()
-    spread = pd.DataFrame({name: pd.DataFrame(rows)[list(CHANCE)].std() for name, rows in runs.items()}).T.add_suffix("_sd")
-    return scores.join(edge_share(scores)).join(spread)                  # the _sd columns: spread over seeds (natron rows only)
