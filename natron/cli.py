@@ -118,6 +118,14 @@ def _sweep(a):
     print(f"sweep finished: {sweep_dir}")
     print((sweep_dir / "comparison.csv").read_text())
 
+def _tune(a):
+    import json
+    from natron.tune import optimize, tune
+    if a.worker: return optimize(a.tune)
+    r = tune(a.tune, jobs=a.jobs)
+    print(f"best trial {r['best_trial']} of {r['trials']}: validation {r['metric']} {r['val_mean_over_seeds']:.4f} (mean over seeds)")
+    print(f"  params {r['best_params']}\n  test (scored once, after the study): {json.dumps(r['test'])}")
+
 def _add_run(sub):
     s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)")
     s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml")
@@ -129,6 +137,11 @@ def _add_run(sub):
     s.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_sweep)
+    s = sub.add_parser("tune", help="an Optuna study over phase parameters on a validation score; writes the best as a params file")
+    s.add_argument("tune", help="tune file, e.g. params/tune.yaml")
+    s.add_argument("--jobs", type=int, default=1, help="worker processes sharing the study")
+    s.add_argument("--worker", action="store_true", help="only run trials of the study (another machine joining it through its storage URL)")
+    s.set_defaults(func=_tune)
     s = sub.add_parser("runs", help="list past runs (outputs/runs/index.csv)")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_runs)
