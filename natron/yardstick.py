@@ -10,7 +10,6 @@ import logging, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 from .evaluation import BASELINE_MODELS, fit_baselines, prediction_scores
 from .finetune import finetune, predict_windows, predictions_frame
@@ -113,7 +112,7 @@ def bench_learn(quick:bool=False,            # the CI size: smoke preset, 2,000 
                 n_assets:int=3,              # instruments of the laboratory market
                 market_seed:int=1,           # which laboratory market
                 seeds=None,                  # training seeds; None: (0, 1, 2) ((0, 1) with `quick`)
-                pretrain_epochs:int|None=None,
+                pretrain_epochs:int|None=2,  # phase-1 budget per seed; None: the preset's
                 progress:bool=True,
                ) -> pd.DataFrame:
     "Scores and shares of the Bayes filter's edge on the laboratory market: natron from scratch and pretrained, the baselines, the references."
