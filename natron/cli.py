@@ -162,6 +162,14 @@ def _sweep(a):
     print(f"sweep finished: {sweep_dir}")
     print((sweep_dir / "comparison.csv").read_text())
 
+def _tune(a):
+    import json
+    from natron.tune import optimize, tune
+    if a.worker: return optimize(a.tune)
+    r = tune(a.tune, jobs=a.jobs)
+    print(f"best trial {r['best_trial']} of {r['trials']}: validation {r['metric']} {r['val_mean_over_seeds']:.4f} (mean over seeds)")
+    print(f"  params {r['best_params']}\n  test (scored once, after the study): {json.dumps(r['test'])}")
+
 def _add_run(sub):
     s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)",
                        epilog=RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -181,6 +189,11 @@ def _add_run(sub):
     s.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_sweep)
+    s = sub.add_parser("tune", help="an Optuna study over phase parameters on a validation score; writes the best as a params file")
+    s.add_argument("tune", help="tune file, e.g. params/tune.yaml")
+    s.add_argument("--jobs", type=int, default=1, help="worker processes sharing the study")
+    s.add_argument("--worker", action="store_true", help="only run trials of the study (another machine joining it through its storage URL)")
+    s.set_defaults(func=_tune)
     s = sub.add_parser("runs", help="list past runs: the index natron run keeps under --outputs")
     s.add_argument("--outputs", default="outputs")
     s.set_defaults(func=_runs)
@@ -251,7 +264,7 @@ BENCHES = {   # name -> (module, function, what it measures)
     "backtest": ("natron.bench", "bench_backtest", "seconds to backtest 1M bars"),
     "latency": ("natron.inference", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
     "serve": ("natron.serving", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
-    "learn": ("natron.finetune", "bench_learn", "share of the oracle's edge natron recovers on the synthetic market, beside baselines (minutes)"),
+    "learn": ("natron.yardstick", "bench_learn", "share of the Bayes filter's edge natron recovers on the laboratory market, beside baselines, over 3 seeds (minutes)"),
 }
 
 def _bench(a):
@@ -260,7 +273,8 @@ def _bench(a):
     for name in names:
         module, func, what = BENCHES[name]
         print(f"== natron bench {name}: {what}")
-        result = getattr(importlib.import_module(module), func)()
+        options = dict(quick=a.quick, all_backbones=a.all_backbones) if name == "learn" else {}
+        result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
 
 def _profile(a):
@@ -272,6 +286,8 @@ def _profile(a):
 def _add_bench(sub):
     s = sub.add_parser("bench", help="measure the performance budgets: latency, throughput, memory, learning")
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
+    s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, 2,000 bars, 2 seeds; about a minute)")
+    s.add_argument("--all-backbones", action="store_true", help="learn: every backbone, not only the default transformer")
     s.set_defaults(func=_bench)
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")

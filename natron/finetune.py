@@ -24,9 +24,9 @@ from .labels import LABEL_CLASSES
 from .training import collate, fit, train_config, world
 
 # %% auto #0
-__all__ = ['log', 'HEADLINE', 'CHANCE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
+__all__ = ['log', 'HEADLINE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
            'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle', 'label_summary',
-           'finetune', 'score_splits', 'edge_share', 'bench_learn']
+           'recent_rows', 'finetune', 'score_splits']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -132,10 +132,17 @@ def label_summary(data) -> dict:
     return {"thresholds": {k: float(v) for k, v in (data.labeler.thresholds_ or {}).items()}, "class_shares": shares}
 
 # %% ../nbs/03_finetune.ipynb #e16a5a91
+def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
+    "The window ends of `rows` in the most recent `fraction` of their time span, every symbol cut at the same time."
+    if not 0 < fraction <= 1: raise ValueError(f"label_fraction must be in (0, 1], got {fraction}")
+    t = (index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index)[rows]
+    return rows[t >= t.min() + (1 - fraction) * (t.max() - t.min())]
+
 HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table
 
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
              cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
+             label_fraction:float=1.0,   # the heads see the labels of only the most recent share of the training span
              splits:dict|None=None,      # `chronological_split` arguments; None: 70% train, 15% validation, 15% test
              data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
              **train_overrides):
@@ -143,6 +150,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     torch.manual_seed(seed)
     window = window or PRESETS[preset]["window"]
     data = prepare_data(candles, window=window, engine=engine, **({"splits": splits} if splits else {}))
+    data.splits.train = recent_rows(data.splits.train, data.index, label_fraction)  # labels of the most recent span only
     model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window))
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
@@ -172,28 +180,3 @@ def score_splits(model:nn.Module, data, candles:pd.DataFrame, truth:pd.DataFrame
     if truth is not None:
         preds["hidden_state_reference"] = hidden_state_reference(truth.loc[out], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
     return scoreboard(candles, data.labels, preds, rows["val"], rows["test"], **board)
-
-# %% ../nbs/03_finetune.ipynb #bbbd0311
-CHANCE = {"buy_auc": 0.5, "sell_auc": 0.5, "direction_accuracy": 1 / 3}
-
-def edge_share(scores:pd.DataFrame) -> pd.DataFrame:
-    "For each score in `CHANCE`: (score - chance) / (oracle score - chance), per row of a classification table with an 'oracle' row."
-    return pd.DataFrame({f"{k}_edge": (scores[k] - c) / (scores.loc["oracle", k] - c) for k, c in CHANCE.items()})
-
-def bench_learn(preset:str="small", n_bars:int=20_000, seeds=(0, 1, 2), pretrain_epochs:int=2) -> pd.DataFrame:
-    "Test-span scores of natron from scratch and pretrained (mean, and sd over training `seeds`), logistic regression, gradient boosting and the oracle, with each one's share of the oracle's edge."
-    import tempfile
-    from natron.pretrain import pretrain
-    candles, truth = phase_candles(None, None, n_bars=n_bars, seed=0)
-    runs = {"natron": [], "natron_pretrained": []}
-    for seed in seeds:
-        model, _, data, _ = finetune(candles, preset, seed=seed, progress=False)
-        if not runs["natron"]: scores, _ = compare_on_test(model, data, candles, truth, seed)
-        runs["natron"].append(split_scores(model, data, "test"))
-        with tempfile.TemporaryDirectory() as tmp:
-            pretrain(candles, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
-            pre, _, _, _ = finetune(candles, preset, seed=seed, encoder_path=Path(tmp) / "encoder.pt", progress=False)
-        runs["natron_pretrained"].append(split_scores(pre, data, "test"))
-    for name, rows in runs.items(): scores.loc[name] = pd.DataFrame(rows).mean()
-    spread = pd.DataFrame({name: pd.DataFrame(rows)[list(CHANCE)].std() for name, rows in runs.items()}).T.add_suffix("_sd")
-    return scores.join(edge_share(scores)).join(spread)                  # the _sd columns: spread over seeds (natron rows only)

@@ -296,6 +296,8 @@ def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path
     "Run every variant of a sweep file (in `jobs` parallel processes) and write the comparison to outputs/sweeps/<id>/."
     spec = yaml.safe_load(Path(sweep_file).read_text())
     base, variants, name = load_params(spec["base"]), sweep_variants(spec), spec.get("name", "sweep")
+    rank_by = spec.get("rank_by", "finetune.val_buy_auc")        # a headline column; sweeps rank on validation, never on test
+    if "test" in rank_by: raise ValueError(f"rank_by {rank_by!r}: sweeps rank runs on a validation score, not on test")
     sweep_dir = Path(outputs) / "sweeps" / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}-{name}"
     sweep_dir.mkdir(parents=True)
     runs = [with_overrides(base, {**v, "name": f"{name}-{i}"}) for i, v in enumerate(variants)]
@@ -303,6 +305,7 @@ def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path
         with ProcessPoolExecutor(jobs) as pool: rows = list(pool.map(partial(_sweep_one, outputs=outputs, phases=phases, nbs=nbs), runs))
     else: rows = [_sweep_one(r, outputs, phases, nbs) for r in runs]
     table = pd.DataFrame([{**v, **row} for v, row in zip(variants, rows)])
+    if rank_by in table: table = table.sort_values(rank_by, ascending=False, ignore_index=True)
     atomic_write(sweep_dir / "comparison.csv", table.to_csv(index=False))
     comparison_figure(table, list(variants[0])).write_html(sweep_dir / "comparison.html", include_plotlyjs=True)
     return sweep_dir
