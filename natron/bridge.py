@@ -6,11 +6,11 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
-import asyncio, hmac, json, logging, os, signal, socket
+import asyncio, hmac, json, logging, os, signal, socket, uuid
 import pandas as pd
 from fastcore.basics import patch
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, check_binding, candle_records, model_info, owner, session_id
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
@@ -71,7 +71,11 @@ async def handle(self:Bridge, reader, writer):
             else:
                 if line is None: break
                 if not line.strip(): continue
-                reply = await self.answer(line, conn)
+                try: reply = await self.answer(line, conn)
+                except Exception as e:                             # a bug, not a bad message: answered, logged with an id
+                    rid = uuid.uuid4().hex[:12]
+                    log.error("bridge message failed (request id %s)", rid, exc_info=e)
+                    reply = _error(f"internal server error (request id {rid})")
             writer.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
             await writer.drain()
     except ConnectionError: pass                                   # the client went away: only this connection ends
@@ -100,7 +104,7 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
             if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, msg)}
             await self.scorer.close(key)
             return {"type": "closed", "session": key[1]}
-    except ValueError as e: return _error(str(e))
+    except (ValueError, Busy) as e: return _error(str(e))
     return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
 
 # %% ../nbs/06c_bridge.ipynb #4ecd8141
