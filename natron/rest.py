@@ -126,4 +126,5 @@ def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None
     api_key = api_key or os.environ.get("NATRON_API_KEY")
     check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
     app = create_app(load_predictor(model_path, threads=1), api_key, max_body, workers=workers, **scoring)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
+                limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s
