@@ -6,18 +6,22 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
-import asyncio, hmac, json, logging, os, signal, socket
+import asyncio, hmac, json, logging, os, signal, socket, uuid
 import pandas as pd
 from fastcore.basics import patch
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, check_binding, candle_records, model_info, owner, session_id
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['log', 'LineTooLong', 'read_line', 'Bridge', 'BridgeError', 'BridgeClient', 'run_bridge']
+__all__ = ['log', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'LineTooLong', 'read_line', 'Bridge', 'BridgeError',
+           'BridgeClient', 'run_bridge']
 
 # %% ../nbs/06c_bridge.ipynb #62e13d28
 log = logging.getLogger(__name__)
+MAX_CONNECTIONS = 512                  # connections a bridge serves at once; more are answered with an error and closed
+FIRST_MESSAGE_TIMEOUT = 10.0           # seconds a new connection has to speak (to authenticate, with a token)
+IDLE_TIMEOUT = 2 * 3600.0              # seconds a connection may stay silent (an H1 expert advisor speaks once an hour)
 
 # %% ../nbs/06c_bridge.ipynb #2be5d156
 class LineTooLong(Exception): "A bridge message longer than the line limit (already skipped)."
@@ -38,9 +42,11 @@ def _error(msg:str) -> dict: return {"type": "error", "error": msg}
 # %% ../nbs/06c_bridge.ipynb #ea975775
 class Bridge:
     "The MetaTrader bridge: newline-delimited JSON over TCP in front of a `Scorer`."
-    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, **scoring):
+    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
+                 first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, **scoring):
         "`scoring` goes to the `Scorer` (e.g. `workers`, `session_ttl`)."
-        self.predictor, self.token, self.max_line = predictor, token, max_line
+        self.predictor, self.token, self.max_line, self.max_connections = predictor, token, max_line, max_connections
+        self.first_timeout, self.idle_timeout = first_timeout, idle_timeout
         self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> writer
 
     async def start(self, host:str="127.0.0.1", port:int=9000) -> Bridge:
@@ -61,17 +67,27 @@ class Bridge:
 # %% ../nbs/06c_bridge.ipynb #3416c417
 @patch
 async def handle(self:Bridge, reader, writer):
-    "Serve one connection until the client closes it (or fails authentication)."
+    "Serve one connection until the client closes it, fails authentication, or stays silent too long."
+    if len(self.connections) >= self.max_connections:
+        writer.write(json.dumps(_error(f"the bridge serves {self.max_connections} connections already: try again later")).encode() + b"\n")
+        return writer.close()
     self.connections[asyncio.current_task()] = writer
-    conn = {"authed": self.token is None, "close": False, "owner": ""}
+    conn = {"authed": self.token is None, "close": False, "owner": "", "heard": False}
     try:
         while not conn["close"]:
-            try: line = await read_line(reader, self.max_line)
+            wait = self.idle_timeout if conn["heard"] else self.first_timeout
+            try: line = await asyncio.wait_for(read_line(reader, self.max_line), wait)
             except LineTooLong as e: reply = _error(str(e))
+            except asyncio.TimeoutError: reply, conn["close"] = _error(f"no message in {wait:g} s: closing the connection"), True
             else:
                 if line is None: break
                 if not line.strip(): continue
-                reply = await self.answer(line, conn)
+                try: reply = await self.answer(line, conn)
+                except Exception as e:                             # a bug, not a bad message: answered, logged with an id
+                    rid = uuid.uuid4().hex[:12]
+                    log.error("bridge message failed (request id %s)", rid, exc_info=e)
+                    reply = _error(f"internal server error (request id {rid})")
+                conn["heard"] = conn["authed"]
             writer.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
             await writer.drain()
     except ConnectionError: pass                                   # the client went away: only this connection ends
@@ -100,7 +116,7 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
             if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, msg)}
             await self.scorer.close(key)
             return {"type": "closed", "session": key[1]}
-    except ValueError as e: return _error(str(e))
+    except (ValueError, Busy) as e: return _error(str(e))
     return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
 
 # %% ../nbs/06c_bridge.ipynb #4ecd8141

@@ -203,14 +203,21 @@ def _scoring(a) -> dict:
     "The scorer options given on the command line (the rest keep the scorer's defaults)."
     return {k: getattr(a, k) for k in ("workers", "session_ttl", "max_sessions") if getattr(a, k) is not None}
 
+def _secret(a, name:str, env:str) -> str|None:
+    "The secret `name` (api_key or token) from its file, else from the command line with a warning (`ps` shows it to every local user); None: the server reads `env`."
+    path, value, flag = getattr(a, f"{name}_file"), getattr(a, name), name.replace("_", "-")
+    if path: return Path(path).read_text().strip()
+    if value: logging.getLogger("natron").warning("--%s on the command line is visible to every local user (ps): prefer $%s or --%s-file", flag, env, flag)
+    return value
+
 def _serve(a):
     from natron.rest import serve
-    try: serve(a.model, a.host, a.port, api_key=a.api_key, **_scoring(a))
+    try: serve(a.model, a.host, a.port, api_key=_secret(a, "api_key", "NATRON_API_KEY"), **_scoring(a))
     except KeyboardInterrupt: pass          # uvicorn re-raises SIGINT after its graceful shutdown: nothing left to do
 
 def _bridge(a):
     from natron.bridge import run_bridge
-    run_bridge(a.model, a.host, a.port, token=a.token, max_line=a.max_line, **_scoring(a))
+    run_bridge(a.model, a.host, a.port, token=_secret(a, "token", "NATRON_BRIDGE_TOKEN"), max_line=a.max_line, **_scoring(a))
 
 def _predict(a):
     from natron.agent import predict_db, risk_dashboard
@@ -228,9 +235,12 @@ def _add_serving(sub):
         s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
         s.add_argument("--session-ttl", type=float, default=None, help="seconds a streaming session lives without an update (default: a day)")
         s.add_argument("--max-sessions", type=int, default=None, help="streaming sessions held at most (default: 1000, fewer if their caches pass 256 MB)")
-        if name == "serve": s.add_argument("--api-key", help="required on every request (or NATRON_API_KEY)")
+        if name == "serve":
+            s.add_argument("--api-key-file", help="a file holding the key required on every request (or set NATRON_API_KEY)")
+            s.add_argument("--api-key", help="the key itself: visible to every local user through ps, prefer the file or the variable")
         else:
-            s.add_argument("--token", help="handshake token (or NATRON_BRIDGE_TOKEN)")
+            s.add_argument("--token-file", help="a file holding the handshake token (or set NATRON_BRIDGE_TOKEN)")
+            s.add_argument("--token", help="the token itself: visible to every local user through ps, prefer the file or the variable")
             s.add_argument("--max-line", type=int, default=1 << 20, help="longest accepted line, bytes")
         s.set_defaults(func=func)
     s = sub.add_parser("predict", help="score every candle of a market database, print a risk dashboard")

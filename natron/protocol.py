@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/protocol.html.md"""
 
 # %% ../nbs/06_protocol.ipynb #59acedee
 from __future__ import annotations
-import hashlib, ipaddress, re
+import hashlib, ipaddress, math, re
 from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
@@ -18,7 +18,7 @@ from .inference import NatronPredictor, candle_frame
 __all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'CandleIn', 'PredictRequest',
            'describe', 'InvalidJSON', 'parse_request', 'candle_records', 'CandleRequest', 'parse_candle',
            'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner', 'Prediction', 'BatchPredictions',
-           'model_info', 'is_loopback', 'check_binding']
+           'Busy', 'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
@@ -111,10 +111,13 @@ class BatchPredictions(BaseModel):
     predictions: list[Prediction]
 
 def _plain(x):
-    "`x` with tensors turned into lists, so any bundle metadata can be sent as JSON."
+    "`x` with tensors and arrays turned into lists and non-finite numbers into None, so any bundle metadata is valid JSON."
     if isinstance(x, dict): return {k: _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)): return [_plain(v) for v in x]
-    return x.tolist() if hasattr(x, "tolist") else x
+    if hasattr(x, "tolist"): return _plain(x.tolist())
+    return None if isinstance(x, float) and not math.isfinite(x) else x
+
+class Busy(RuntimeError): "The server cannot take this request now (queue full, a worker being replaced): try again in a moment."
 
 def model_info(p:NatronPredictor) -> dict:
     "What a client may want to know about the served model (`GET /model-info`, the bridge's `info`)."

@@ -6,19 +6,19 @@ Docs: https://natron-dev.github.io/natron/rest.html.md"""
 
 # %% ../nbs/06b_rest.ipynb #384ef0fc
 from __future__ import annotations
-import hmac, os, time
+import hmac, logging, os, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 import natron
 from .inference import NatronPredictor, load_predictor
-from .protocol import (MAX_BODY, BatchPredictions, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
+from .protocol import (MAX_BODY, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
                              UnknownSession, check_binding, model_info, owner, session_id)
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['APIKeyMiddleware', 'SessionOpened', 'create_app', 'serve']
+__all__ = ['log', 'APIKeyMiddleware', 'SessionOpened', 'create_app', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
@@ -33,6 +33,16 @@ def _bad_input(request, e:ValueError):
     "A client error: 400 not JSON, 404 unknown session, 429 too many sessions, 422 anything else wrong with the request."
     status = 400 if isinstance(e, InvalidJSON) else 404 if isinstance(e, UnknownSession) else 429 if isinstance(e, SessionLimit) else 422
     return JSONResponse({"detail": str(e)}, status)
+
+log = logging.getLogger(__name__)
+
+def _busy(request, e:Busy): return JSONResponse({"detail": str(e)}, 503, headers={"Retry-After": "1"})
+
+def _server_error(request, e:Exception):
+    "A bug, not a bad request: 500 with a request id, and the traceback in the server's log under that id."
+    rid = uuid.uuid4().hex[:12]
+    log.error("request %s %s failed (request id %s)", request.method, request.url.path, rid, exc_info=e)
+    return JSONResponse({"detail": f"internal server error (request id {rid})", "request_id": rid}, 500)
 
 def _document_body(app:FastAPI, bodies:dict) -> None:
     "Show a pydantic model as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
@@ -84,6 +94,8 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
                   description="Predictions of a natron model bundle from OHLCV candles. Send at least `required_history` candles (see /model-info).")
     if api_key: app.add_middleware(APIKeyMiddleware, api_key=api_key)
     app.add_exception_handler(ValueError, _bad_input)
+    app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(Exception, _server_error)
 
     @app.post("/predict", responses={200: {"model": Prediction}})
     async def predict(request:Request): return JSONResponse(await scorer.predict(await request.body()))
@@ -96,7 +108,12 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
                          ("put", "/sessions/{session}"): PredictRequest, ("post", "/sessions/{session}/candles"): CandleRequest})
 
     @app.get("/health")
-    async def health(): return {"status": "ok", "model_loaded": True, "version": natron.__version__, "uptime_s": round(time.time() - started, 3)}
+    async def health():
+        "200 when every worker is up, 503 while one is missing or starting (the answer says which)."
+        h = scorer.health()
+        ok = h["workers_alive"] == h["workers"]
+        return JSONResponse({"status": "ok" if ok else "degraded", "model_loaded": True, "version": natron.__version__,
+                             "uptime_s": round(time.time() - started, 3), **h}, 200 if ok else 503)
 
     @app.get("/model-info")
     async def info(): return model_info(predictor)
@@ -109,4 +126,5 @@ def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None
     api_key = api_key or os.environ.get("NATRON_API_KEY")
     check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
     app = create_app(load_predictor(model_path, threads=1), api_key, max_body, workers=workers, **scoring)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
+                limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s

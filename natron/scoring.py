@@ -13,10 +13,10 @@ import torch
 from fastcore.basics import patch
 from .bundle import NatronModelBundle
 from .inference import NatronPredictor, attempt, prediction_records, update_streams
-from .protocol import SessionError, SessionLimit, UnknownSession, parse_candle, parse_request
+from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request
 
 # %% auto #0
-__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'Worker', 'Scorer']
+__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'Worker', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ WORKERS = os.cpu_count() or 1          # scoring processes of a server, by defau
 SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives without an update
 MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
 SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
+MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
 
 def _on_ok(fn, items:list) -> list:
     "`fn` (a list in, a list out) applied in one call to the items that are not errors; errors stay in place."
@@ -84,8 +85,8 @@ def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 class Scorer:
     "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
-                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY):
-        self.predictor, self.workers, self.max_batch = predictor, WORKERS if workers is None else workers, max_batch
+                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE):
+        self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
@@ -99,19 +100,49 @@ class Scorer:
 
     def _call(self, k:int, jobs:list): return self.pools[k].submit(_run if self.workers else self.local.run, jobs)
 
+    async def _start_worker(self, k:int):
+        "A new worker `k` (its sessions, if it had any, are lost); ready once it has loaded the model."
+        self.ready[k], self.sessions = False, {key: v for key, v in self.sessions.items() if v[0] != k}
+        if k < len(self.pools): self.pools[k].shutdown(wait=False, cancel_futures=True)
+        else: self.pools.append(None)
+        self.pools[k] = self._pool()
+        await asyncio.wrap_future(self._call(k, []))
+        self.ready[k] = True
+
+    def _alive(self, k:int) -> bool:
+        "Worker `k` is up (`ProcessPoolExecutor` has no public liveness test: its broken flag and its process)."
+        pool = self.pools[k]
+        return not self.workers or not (pool._broken or any(not p.is_alive() for p in (pool._processes or {}).values()))
+
     async def start(self):
-        "Start the workers (and wait until each has loaded the model) and their batching loops."
+        "Start the workers (and wait until each has loaded the model), their batching loops, and the watch that replaces a dead one."
         n = max(self.workers, 1)
-        self.pools, self.queues, self.load = [self._pool() for _ in range(n)], [asyncio.Queue() for _ in range(n)], [0] * n
-        await asyncio.gather(*(asyncio.wrap_future(self._call(k, [])) for k in range(n)))
-        self.tasks = [asyncio.create_task(self._loop(k)) for k in range(n)]
+        self.pools, self.ready, self.queues, self.load = [], [False] * n, [asyncio.Queue() for _ in range(n)], [0] * n
+        await asyncio.gather(*(self._start_worker(k) for k in range(n)))
+        self.tasks = [asyncio.create_task(self._loop(k)) for k in range(n)] + [asyncio.create_task(self._watch())]
+
+    async def _watch(self, every:float=0.5):
+        while True:
+            await asyncio.sleep(every)
+            for k in range(len(self.pools)):
+                if self.ready[k] and not self._alive(k):
+                    log.error("scoring worker %d died; starting a new one (its sessions are lost)", k)
+                    await self._start_worker(k)
+
+    def health(self) -> dict:
+        "Workers up and ready, requests queued or in flight, sessions open."
+        alive = sum(r and self._alive(k) for k, r in enumerate(self.ready))
+        pids = [p for pool in self.pools if self.workers for p in (pool._processes or {})]
+        return {"workers": len(self.pools), "workers_alive": alive, "worker_pids": pids, "queue": sum(self.load),
+                "sessions": len(self.sessions), "max_sessions": self.max_sessions}
 
     async def stop(self):
         for t in self.tasks: t.cancel()
         for p in self.pools: p.shutdown(wait=True, cancel_futures=True)
 
     async def _submit(self, k:int, job:tuple):
-        "Queue `job` for worker `k`; its answer (or its exception, raised)."
+        "Queue `job` for worker `k`; its answer (or its exception, raised); `Busy` when `max_queue` requests are already waiting."
+        if sum(self.load) >= self.max_queue: raise Busy(f"{sum(self.load)} requests are waiting: try again in a moment")
         fut = asyncio.get_running_loop().create_future()
         self.load[k] += 1
         self.queues[k].put_nowait((job, fut))
@@ -130,11 +161,8 @@ async def _loop(self:Scorer, k:int):
         while len(jobs) < self.max_batch and not q.empty(): jobs.append(q.get_nowait())
         self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
-        except BrokenProcessPool:
-            log.error("scoring worker %d died with %d job(s); starting a new one (its sessions are lost)", k, len(jobs))
-            self.pools[k] = self._pool()
-            self.sessions = {key: v for key, v in self.sessions.items() if v[0] != k}
-            results = [RuntimeError("the scoring worker died while answering; it has been replaced: try again")] * len(jobs)
+        except BrokenProcessPool:                                      # the watch replaces the worker
+            results = [Busy("the scoring worker died while answering; a new one is starting: try again in a moment")] * len(jobs)
         for (_, fut), res in zip(jobs, results):
             if fut.done(): continue                                    # cancelled: the client went away
             if isinstance(res, Exception): fut.set_exception(res)

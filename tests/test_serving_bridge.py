@@ -1,5 +1,5 @@
 "The MetaTrader bridge as clients meet it: a real asyncio server in a subprocess on a free loopback port, real sockets."
-import json, math, os, signal, socket, subprocess, sys, threading
+import json, math, os, signal, socket, subprocess, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 import pytest
 from natron.data import synthetic_market
@@ -101,6 +101,19 @@ def test_a_client_leaving_mid_request_harms_no_one(server, predictor, history):
     stop.set(); t.join(60)
     assert not errors
     with BridgeClient(port=server.port) as c: assert c.ping()
+
+
+def test_hundreds_of_idle_sockets_do_not_starve_a_client(server):
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(300)]     # connect, then say nothing
+    try:
+        start = time.monotonic()
+        with BridgeClient(port=server.port) as c: assert c.ping()
+        assert time.monotonic() - start < 5, "a real client waited behind idle sockets"
+        for s in idle[:5]: s.settimeout(60)
+        heard = [s.makefile("rb").readline() for s in idle[:5]]       # after the first-message deadline: told why, then closed
+        assert all(b"no message in 10 s: closing the connection" in h for h in heard), heard
+    finally:
+        for s in idle: s.close()
 
 
 def test_token_handshake_and_sigterm(model):

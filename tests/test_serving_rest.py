@@ -194,6 +194,19 @@ def test_api_key_checked_on_every_request_and_sigint(model, history):
     finally: assert stopped_cleanly(srv, signal.SIGINT), srv.logs()
 
 
+def test_secrets_from_a_file_and_a_warning_for_the_command_line(model, tmp_path):
+    (tmp_path / "key").write_text("f1le-key\n")
+    srv = launch("serve", model, "--workers", "0", "--api-key-file", str(tmp_path / "key"))
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{srv.port}", timeout=60) as c:
+            assert c.get("/health").status_code == 401 and c.get("/health", headers={"X-API-Key": "f1le-key"}).status_code == 200
+    finally: srv.stop()
+    assert "visible to every local user" not in srv.logs()
+    srv = launch("serve", model, "--workers", "0", "--api-key", "on-the-command-line")
+    try: assert "--api-key on the command line is visible to every local user (ps)" in srv.logs(), srv.logs()
+    finally: srv.stop()
+
+
 def test_beyond_loopback_needs_a_key(model):
     r = subprocess.run([sys.executable, "-c", "import sys; from natron.cli import main; sys.exit(main())", "serve", "--model", str(model), "--host", "0.0.0.0", "--port", "1"],
                        capture_output=True, text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "NATRON_API_KEY"})
