@@ -31,7 +31,8 @@ def _write_table(df:pd.DataFrame, path:Path) -> Path:
 def write_metrics(metrics:dict, path) -> Path:
     "Strategy metrics ({strategy: {metric: value}}) as .json, .csv or .md, by the suffix of `path`."
     path, table = Path(path), pd.DataFrame.from_dict(metrics, orient="index").rename_axis("strategy")
-    if path.suffix == ".json": path.write_text(json.dumps({k: {m: (None if isinstance(v, float) and not np.isfinite(v) else v) for m, v in d.items()} for k, d in metrics.items()}, indent=2))
+    finite = lambda v: None if isinstance(v, float) and not np.isfinite(v) else v
+    if path.suffix == ".json": path.write_text(json.dumps({k: {m: finite(v) for m, v in d.items()} for k, d in metrics.items()}, indent=2))
     elif path.suffix == ".csv": table.to_csv(path)
     elif path.suffix == ".md": path.write_text(_markdown(table) + "\n")
     else: raise ValueError(f"metrics go to a .json, .csv or .md file, not {path.name}")

@@ -6,21 +6,37 @@ Docs: https://natron-dev.github.io/natron/bench.html.md"""
 
 # %% ../nbs/07b_bench.ipynb #382df5c9
 from __future__ import annotations
-import time, warnings
+import http.client, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from pathlib import Path
 from statistics import median
 from time import perf_counter
 from typing import Callable
 import numpy as np
 import pandas as pd
 import ta
-from .data import synthetic_market
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+from .backbones import BACKBONES
+from .bridge import BridgeClient
+from .data import REGIMES, synthetic_market
 from .evaluation import backtest
 from .features import FeatureEngine
+from .inference import NatronPredictor, _records, demo_bundle, finite_features, load_predictor, prediction_columns
+from .model import ModelConfig, build_model, model_config, multitask_loss
+from .protocol import candle_records
 from .registry import GROUPS, REGISTRY
 from .scoreboard import ma_crossover
+from .scoring import WORKERS
+from .sequences import TARGETS, _window_data
+from .serving import ServerProcess, launch
 
 # %% auto #0
-__all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest']
+__all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
+           'bench_train', 'profile_backbone', 'bench_latency', 'cpu_seconds', 'bench_serve']
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
@@ -80,3 +96,242 @@ def bench_backtest(n_bars:int=1_000_000, repeats:int=5, seed:int=0) -> dict:
         result = backtest(close, positions)
         seconds.append(perf_counter() - t0)
     return dict(n_bars=n_bars, seconds=median(seconds), bars_per_second=n_bars / median(seconds), n_trades=len(result.trades))
+
+# %% ../nbs/07b_bench.ipynb #799692b9
+def _peak_rss_mb() -> float:
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(kb / (2**20 if sys.platform == "darwin" else 2**10), 1)                  # bytes on macOS, KiB on Linux
+
+def _bench_child(n_rows:int, n_features:int, window:int, n_symbols:int=4, batches:int=20, batch_size:int=256) -> dict:
+    "The measurement `bench_windows` runs in a fresh process."
+    baseline, rng = _peak_rss_mb(), np.random.default_rng(0)
+    per = n_rows // n_symbols
+    time_ = pd.date_range("2000-01-01", periods=per, freq="h", tz="UTC", name="time", unit="ns")
+    index = pd.MultiIndex.from_product([[f"S{i}" for i in range(n_symbols)], time_], names=["symbol", "time"])
+    X = rng.standard_normal((len(index), n_features), dtype=np.float32)
+    X[np.arange(len(index)) % per < 50] = np.nan                                               # a feature warm-up per symbol
+    labels = pd.DataFrame({k: rng.integers(0, 3, len(index)).astype(float) for k in TARGETS}, index=index)
+    labels["t1"] = index.get_level_values("time") + pd.Timedelta(hours=5)
+    start = time.perf_counter()
+    data = _window_data(X, [f"f{i}" for i in range(n_features)], index, labels, window, dict(train=0.7, val=0.15, embargo=5))
+    ds = data.dataset("train")
+    build_s = time.perf_counter() - start
+    start, seen = time.perf_counter(), 0
+    for i, (x, _) in enumerate(DataLoader(ds, batch_size=batch_size, shuffle=True)):
+        seen += len(x)
+        if i + 1 == batches: break
+    return dict(rows=len(index), features=n_features, window=window, train_windows=len(ds), build_s=round(build_s, 2),
+                windows_per_s=round(seen / (time.perf_counter() - start)), baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb(),
+                feature_array_mb=round(X.nbytes / 2**20, 1), materialised_windows_mb=round(len(ds) * window * n_features * 4 / 2**20))
+
+def bench_windows(n_rows:int=1_000_000,   # candles, spread over four symbols
+                  n_features:int=100,     # features per candle
+                  window:int=96,          # bars per window
+                 ) -> dict:
+    "Peak RSS (MB), build time (s) and DataLoader windows/s for the windows of `n_rows` x `n_features`, measured in a fresh process."
+    code = f"import json, natron.bench as b; print(json.dumps(b._bench_child({int(n_rows)}, {int(n_features)}, {int(window)})))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if run.returncode: raise RuntimeError(f"windows benchmark failed:\n{run.stderr[-2000:]}")
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+# %% ../nbs/07b_bench.ipynb #78a4bbd9
+class TorchTransformerReference(nn.Module):
+    "The yardstick: linear input projection, a pre-norm `nn.TransformerEncoder` sized like `cfg`, a one-output head on the last token."
+    def __init__(self, cfg:ModelConfig):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout, activation="gelu", batch_first=True, norm_first=True)
+        self.proj, self.head = nn.Linear(cfg.n_features, cfg.d_model), nn.Linear(cfg.d_model, 1)
+        self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
+    def forward(self, x): return self.head(self.encoder(self.proj(x))[:, -1]) # (b, t, f) -> (b, 1)
+
+def _train_step(model, loss_fn, x):
+    "A warmed-up closure running zero_grad + forward + backward of `loss_fn(model, x)`."
+    model.train()
+    def step():
+        model.zero_grad(set_to_none=True)
+        loss_fn(model, x).backward()
+    step()
+    return step
+
+def _samples_per_s(step, steps:int, batch_size:int) -> float:
+    start = time.perf_counter()
+    for _ in range(steps): step()
+    return steps * batch_size / (time.perf_counter() - start)
+
+# %% ../nbs/07b_bench.ipynb #ff84b7e0
+def bench_train(backbones=None,             # backbone names; None = all of `BACKBONES`
+                presets=("smoke", "small"), # preset names
+                batch_size:int=32, window:int=96, n_features:int=100,
+                steps:int=5,                # timed steps per repeat
+                repeats:int=5,              # timed repeats; the median is reported
+                patch_lens=(1, 8),          # patch lengths measured for the transformer (others use 1)
+                threads:int|None=1,         # torch threads during the run (restored after); None = as set
+                progress:bool=False,        # a tqdm bar over the repeats
+               ) -> pd.DataFrame:
+    "Training throughput (samples/s, forward + backward) per backbone x preset, beside a plain `nn.TransformerEncoder`."
+    torch.manual_seed(0)
+    x = torch.randn(batch_size, window, n_features)
+    y = {"buy": torch.randint(0, 2, (batch_size,)).float(), "sell": torch.randint(0, 2, (batch_size,)).float(),
+         "direction": torch.randint(0, 3, (batch_size,)), "regime": torch.randint(0, len(REGIMES), (batch_size,))}
+    runs = [(p, "nn.TransformerEncoder", 1) for p in presets]
+    runs += [(p, b, pl) for p in presets for b in (backbones or list(BACKBONES)) for pl in (patch_lens if b == "transformer" else (1,))]
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads or before)
+    try:
+        rows, steppers = [], []
+        for preset, name, patch_len in runs:
+            cfg = model_config(preset, n_features, window=window, patch_len=patch_len, backbone=name if name in BACKBONES else "transformer")
+            if name in BACKBONES: model, loss_fn = build_model(cfg), lambda m, x: multitask_loss(m(x), y)[0]
+            else: model, loss_fn = TorchTransformerReference(cfg), lambda m, x: m(x).square().mean()
+            rows.append(dict(preset=preset, backbone=name, patch_len=patch_len, tokens=cfg.n_tokens, params=sum(p.numel() for p in model.parameters())))
+            steppers.append(_train_step(model, loss_fn, x))
+        rates = [[_samples_per_s(step, steps, batch_size) for step in steppers]       # round robin: load drift hits every run alike
+                 for _ in tqdm(range(repeats), desc="bench train", disable=not progress)]
+    finally: torch.set_num_threads(before)
+    df = pd.DataFrame(rows).assign(samples_per_s=[statistics.median(r) for r in zip(*rates)])
+    reference = df[df.backbone == "nn.TransformerEncoder"].set_index("preset").samples_per_s
+    return df.assign(vs_reference=df.samples_per_s / df.preset.map(reference))
+
+# %% ../nbs/07b_bench.ipynb #d0232069
+def _profile_child(cfg:dict, batch_size:int, steps:int) -> dict:
+    import os, resource
+    torch.manual_seed(0)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20 if os.path.exists("/proc/self/statm") else 0.0
+    model = build_model(ModelConfig(**cfg)).to(device)
+    x = torch.randn(batch_size, cfg["window"], cfg["n_features"], device=device)
+    step = _train_step(model, lambda m, x: multitask_loss(m(x), {})[0], x)
+    rate = _samples_per_s(step, steps, batch_size)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+    return dict(device=device.type, samples_per_s=rate, peak_memory_mb=peak)
+
+def profile_backbone(architecture:str="hybrid", seq_len:int=1024, batch_size:int=32, preset:str="small",
+                     n_features:int=100, patch_len:int=1, steps:int=3) -> dict:
+    "Samples/s and peak memory (MB) of forward + backward for one backbone, measured in a fresh process."
+    import multiprocessing as mp
+    import natron.bench                        # the child finds the function by its module, also when called from a notebook
+    cfg = asdict(model_config(preset, n_features, backbone=architecture, window=seq_len, patch_len=patch_len))
+    with mp.get_context("spawn").Pool(1) as pool: measured = pool.apply(natron.bench._profile_child, (cfg, batch_size, steps))
+    return dict(architecture=architecture, preset=preset, seq_len=seq_len, batch_size=batch_size, patch_len=patch_len,
+                params=sum(p.numel() for p in build_model(ModelConfig(**cfg)).parameters()), **measured)
+
+# %% ../nbs/07b_bench.ipynb #ddc5b29f
+def _ms(seconds:list) -> tuple[float, float]:
+    "p50 and p99 of `seconds`, in milliseconds."
+    p50, p99 = np.percentile(np.asarray(seconds) * 1e3, [50, 99])
+    return round(float(p50), 3), round(float(p99), 3)
+
+def _time_steps(p:NatronPredictor, candles:pd.DataFrame) -> list[float]:
+    "Seconds spent validating, computing features, scaling, in the model and building the dict, for one prediction."
+    t = [time.perf_counter()]
+    tail = p.history(candles); t.append(time.perf_counter())
+    X = p.features(tail, p.window); t.append(time.perf_counter())
+    W = finite_features(p.scale(X), tail.index[-p.window:]); t.append(time.perf_counter())
+    probs = p.score(W[None]); t.append(time.perf_counter())
+    _records(prediction_columns(probs), tail.index[-1:]); t.append(time.perf_counter())   # = predict_windows
+    return np.diff(t).tolist()
+
+# %% ../nbs/07b_bench.ipynb #1d11659e
+def _timed(fn, *args) -> tuple[float, float]:
+    "Wall-clock and CPU seconds (this thread) of `fn(*args)`."
+    w, c = time.perf_counter(), time.thread_time()
+    fn(*args)
+    return time.perf_counter() - w, time.thread_time() - c
+
+def bench_latency(model_path=None, n:int=300, threads:int=1, preset:str="small") -> dict:
+    "p50/p99 ms of one prediction from raw candles and of a streaming update, and the share of each step; `model_path` None = an untrained `preset` demo bundle."
+    with tempfile.TemporaryDirectory() as d:
+        p = load_predictor(model_path or demo_bundle(Path(d) / "bench.pt", preset=preset), threads=threads)
+    candles, _ = synthetic_market(p.required_history + n, "SYN_US500", seed=1)
+    histories = [candles.iloc[i:i + p.required_history] for i in range(n)]
+    for h in histories[:10]: p.predict(h)                                           # warm-up
+    one = np.array([_timed(p.predict, h) for h in histories])                       # (n, wall/cpu)
+    steps = np.array([_time_steps(p, h) for h in histories]).sum(0)
+    stream = p.stream(histories[0])
+    upd = np.array([_timed(stream.update, candles.iloc[[i]]) for i in range(p.required_history, len(candles))])
+    share = dict(zip(("validation", "features", "scaling", "model", "output"), np.round(steps / steps.sum(), 3).tolist()))
+    return {"predict_p50_ms": _ms(one[:, 0])[0], "predict_p99_ms": _ms(one[:, 0])[1], "predict_cpu_p50_ms": _ms(one[:, 1])[0],
+            "stream_p50_ms": _ms(upd[:, 0])[0], "stream_p99_ms": _ms(upd[:, 0])[1], "stream_cpu_p50_ms": _ms(upd[:, 1])[0],
+            **{f"share_{k}": v for k, v in share.items()}, "candles_in": p.required_history, "features": len(p.columns),
+            "window": p.window, "backbone": p.bundle.model_config["backbone"], "d_model": p.bundle.model_config["d_model"],
+            "threads": torch.get_num_threads(), "predictions": n, "load_average": round(os.getloadavg()[0], 2)}
+
+# %% ../nbs/07b_bench.ipynb #17a5f3c9
+def _rest_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
+    "One client on a keep-alive connection until `deadline`: `job` = (setup, requests), each a list of (method, path, body); "
+    "the setup runs first and again whenever the requests start over. (Latencies of the requests' answers, errors.)"
+    conn, lat, errors, (setup, requests) = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0, job
+    def call(method, path, body):
+        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
+        r = conn.getresponse(); r.read()
+        return r.status == 200
+    for i in range(10**9):
+        if time.perf_counter() >= deadline: break
+        if i % len(requests) == 0 and not all(call(*r) for r in setup): errors += 1; continue
+        t = time.perf_counter()
+        try: ok = call(*requests[i % len(requests)])
+        except (OSError, http.client.HTTPException): ok, conn = False, http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        if ok: lat.append(time.perf_counter() - t)
+        else: errors += 1
+    conn.close()
+    return lat, errors
+
+def _bridge_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
+    "One bridge client until `deadline`: `job` = (setup, requests), each a list of lines; as `_rest_client`. (Latencies of predictions, errors.)"
+    lat, errors, (setup, requests) = [], 0, job
+    with BridgeClient(port=port, timeout=60) as c:
+        for i in range(10**9):
+            if time.perf_counter() >= deadline: break
+            if i % len(requests) == 0 and not all(c.send_line(line).get("type") == "opened" for line in setup): errors += 1; continue
+            t = time.perf_counter()
+            try: ok = c.send_line(requests[i % len(requests)]).get("type") == "prediction"
+            except (OSError, ValueError): ok = False
+            if ok: lat.append(time.perf_counter() - t)
+            else: errors += 1
+    return lat, errors
+
+# %% ../nbs/07b_bench.ipynb #8bcbe54a
+def cpu_seconds(pid:int) -> float:
+    "CPU seconds used so far by process `pid` and its child processes (Linux /proc; NaN where that is unavailable)."
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        ticks = [Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13] for p in [pid, *kids]]
+    except OSError: return float("nan")
+    return sum(int(u) + int(s) for u, s in ticks) / os.sysconf("SC_CLK_TCK")
+
+def _load(worker, proc:ServerProcess, jobs:list, seconds:float) -> dict:
+    "One thread of `worker` per job against `proc` for `seconds`; throughput, latency percentiles, errors, server CPU per prediction."
+    start, cpu, clients = time.perf_counter(), cpu_seconds(proc.proc.pid), len(jobs)
+    with ThreadPoolExecutor(clients) as pool:
+        runs = list(pool.map(lambda job: worker(proc.port, job, start + seconds), jobs))
+    wall, cpu = time.perf_counter() - start, cpu_seconds(proc.proc.pid) - cpu
+    lat = np.concatenate([np.asarray(l) for l, _ in runs]) * 1e3
+    p50, p99 = np.percentile(lat, [50, 99]) if len(lat) else (np.nan, np.nan)
+    return {"clients": clients, "seconds": round(wall, 2), "predictions": len(lat), "errors": sum(e for _, e in runs),
+            "predictions_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(p50), 2), "p99_ms": round(float(p99), 2),
+            "server_cpu_ms_per_prediction": round(cpu / max(len(lat), 1) * 1e3, 2), "load_average": round(os.getloadavg()[0], 2)}
+
+# %% ../nbs/07b_bench.ipynb #ac3695e2
+def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS) -> pd.DataFrame:
+    "`clients` concurrent clients for `seconds`, full histories then sessions, against the REST API and the bridge (real subprocesses); "
+    "`model_path` None = an untrained `preset` demo bundle."
+    with tempfile.TemporaryDirectory() as d:
+        model_path = model_path or demo_bundle(Path(d) / "bench.pt", preset=preset)
+        R = load_predictor(model_path).required_history
+        candles, _ = synthetic_market(R + clients + 400, "SYN_US500", seed=7)
+        hist = lambda k: candle_records(candles.iloc[k:k + R])                         # client k's history, and its next candles
+        nxt = lambda k: candle_records(candles.iloc[k + R:k + R + 400])
+        enc = lambda msg: json.dumps(msg).encode()
+        rest = {"predict": [([], [("POST", "/predict", enc({"candles": hist(k + j)})) for j in range(4)]) for k in range(clients)],
+                "session": [([("PUT", f"/sessions/b{k}", enc({"candles": hist(k)}))], [("POST", f"/sessions/b{k}/candles", enc({"candle": c})) for c in nxt(k)])
+                            for k in range(clients)]}
+        bridge = {"predict": [([], [enc({"type": "predict", "candles": hist(k + j)}) for j in range(4)]) for k in range(clients)],
+                  "session": [([enc({"type": "open", "session": f"b{k}", "candles": hist(k)})], [enc({"type": "update", "session": f"b{k}", "candle": c}) for c in nxt(k)])
+                              for k in range(clients)]}
+        rows = {}
+        for server, name, worker, loads in (("serve", "rest", _rest_client, rest), ("bridge", "bridge", _bridge_client, bridge)):
+            proc = launch(server, model_path, "--workers", str(workers))
+            try:
+                for kind, jobs in loads.items(): rows[f"{name} {kind}"] = _load(worker, proc, jobs, seconds)
+            finally: proc.stop()
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -89,7 +89,8 @@ def _read(path:Path) -> dict:
     if not path.exists(): raise FileNotFoundError(f"no model bundle at {path}")
     if not zipfile.is_zipfile(path): raise BundleError(f"{path} is not a readable bundle (truncated or corrupted?): not a torch zip archive")
     try: obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as e: raise BundleError(f"{path} holds pickled objects and was refused (a bundle holds only tensors and plain values): {str(e).splitlines()[0]}") from None
+    except pickle.UnpicklingError as e:
+        raise BundleError(f"{path} holds pickled objects and was refused (a bundle holds only tensors and plain values): {str(e).splitlines()[0]}") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e: raise BundleError(f"{path} is not a readable bundle (truncated or corrupted?): {e}") from None
     if not isinstance(obj, dict) or "format_version" not in obj: raise BundleError(f"{path} is a torch file but not a natron bundle (no format_version)")
     return obj

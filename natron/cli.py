@@ -269,11 +269,11 @@ def _add_report(sub):
 # %% ../nbs/08_cli.ipynb #a46bae8b
 BENCHES = {   # name -> (module, function, what it measures)
     "features": ("natron.bench", "bench_features", "feature engine rows/s vs ta.add_all_ta_features, per-group timings"),
-    "windows": ("natron.sequences", "bench_windows", "peak RSS and speed of windows over 1M candles x 100 features"),
-    "train": ("natron.model", "bench_train", "samples/s per backbone and preset vs torch.nn.TransformerEncoder"),
+    "windows": ("natron.bench", "bench_windows", "peak RSS and speed of windows over 1M candles x 100 features"),
+    "train": ("natron.bench", "bench_train", "samples/s per backbone and preset vs torch.nn.TransformerEncoder"),
     "backtest": ("natron.bench", "bench_backtest", "seconds to backtest 1M bars"),
-    "latency": ("natron.inference", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
-    "serve": ("natron.serving", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
+    "latency": ("natron.bench", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
+    "serve": ("natron.bench", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
     "learn": ("natron.yardstick", "bench_learn", "share of the Bayes filter's edge natron recovers on the laboratory market, beside baselines, over 3 seeds (minutes)"),
 }
 
@@ -288,7 +288,7 @@ def _bench(a):
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
 
 def _profile(a):
-    from natron.model import profile_backbone
+    from natron.bench import profile_backbone
     for arch in a.architecture:
         r = profile_backbone(arch, a.seq_len, a.batch_size, a.preset, a.features, a.patch_len)
         print(f"{arch:12s} {r['params']:>10,d} params  {r['samples_per_s']:9.1f} samples/s  peak {r['peak_memory_mb']:8.1f} MB ({r['device']})")

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 
 # %% ../nbs/05_inference.ipynb #adad1c60
 from __future__ import annotations
-import logging, os, tempfile, time
+import logging, tempfile
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -27,7 +27,7 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 __all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
            'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
            'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
-           'PredictionStream', 'new_candles', 'update_streams', 'bench_latency']
+           'PredictionStream', 'new_candles', 'update_streams']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -255,7 +255,8 @@ def attempt(fn, *args):
 
 @patch
 def features_of(self:NatronPredictor, tails:list, rows:int) -> list[np.ndarray]:
-    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), in one engine pass; or the `ValueError` of a tail."
+    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), in one engine pass; "
+    "or the `ValueError` of a tail."
     parts = [t.iloc[len(t) - rows - self.warmup:] for t in tails]
     if len(parts) == 1 or self.engine.ffill_gaps: return [attempt(self.features, t, rows) for t in parts]   # a fill would cross tails
     out, n = [None] * len(parts), rows + self.warmup
@@ -333,7 +334,8 @@ def update_streams(streams:list, candles:list) -> list:
     windows = list(steps)
     for i, X in zip(ok, p.features_of([steps[i][0] for i in ok], 1)):
         (tail, replace), w = steps[i], streams[i].window
-        windows[i] = X if isinstance(X, Exception) else attempt(lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), tail.index[-1:])]), tail.index[-1:]), X)
+        step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), tail.index[-1:])]), tail.index[-1:])
+        windows[i] = X if isinstance(X, Exception) else attempt(step, X)
     out = p.predict_many(windows)
     for i, r in enumerate(out):
         if not isinstance(r, Exception): streams[i].window, streams[i].candles = windows[i][0], steps[i][0]
@@ -343,47 +345,6 @@ def update_streams(streams:list, candles:list) -> list:
 def stream(self:NatronPredictor, history:pd.DataFrame) -> PredictionStream:
     "A `PredictionStream` primed with (at least `required_history` candles of) `history`."
     return PredictionStream(self, history)
-
-# %% ../nbs/05_inference.ipynb #ddc5b29f
-def _ms(seconds:list) -> tuple[float, float]:
-    "p50 and p99 of `seconds`, in milliseconds."
-    p50, p99 = np.percentile(np.asarray(seconds) * 1e3, [50, 99])
-    return round(float(p50), 3), round(float(p99), 3)
-
-def _time_steps(p:NatronPredictor, candles:pd.DataFrame) -> list[float]:
-    "Seconds spent validating, computing features, scaling, in the model and building the dict, for one prediction."
-    t = [time.perf_counter()]
-    tail = p.history(candles); t.append(time.perf_counter())
-    X = p.features(tail, p.window); t.append(time.perf_counter())
-    W = finite_features(p.scale(X), tail.index[-p.window:]); t.append(time.perf_counter())
-    probs = p.score(W[None]); t.append(time.perf_counter())
-    _records(prediction_columns(probs), tail.index[-1:]); t.append(time.perf_counter())   # = predict_windows
-    return np.diff(t).tolist()
-
-# %% ../nbs/05_inference.ipynb #1d11659e
-def _timed(fn, *args) -> tuple[float, float]:
-    "Wall-clock and CPU seconds (this thread) of `fn(*args)`."
-    w, c = time.perf_counter(), time.thread_time()
-    fn(*args)
-    return time.perf_counter() - w, time.thread_time() - c
-
-def bench_latency(model_path=None, n:int=300, threads:int=1, preset:str="small") -> dict:
-    "p50/p99 ms of one prediction from raw candles and of a streaming update, and the share of each step; `model_path` None = an untrained `preset` demo bundle."
-    with tempfile.TemporaryDirectory() as d:
-        p = load_predictor(model_path or demo_bundle(Path(d) / "bench.pt", preset=preset), threads=threads)
-    candles, _ = synthetic_market(p.required_history + n, "SYN_US500", seed=1)
-    histories = [candles.iloc[i:i + p.required_history] for i in range(n)]
-    for h in histories[:10]: p.predict(h)                                           # warm-up
-    one = np.array([_timed(p.predict, h) for h in histories])                       # (n, wall/cpu)
-    steps = np.array([_time_steps(p, h) for h in histories]).sum(0)
-    stream = p.stream(histories[0])
-    upd = np.array([_timed(stream.update, candles.iloc[[i]]) for i in range(p.required_history, len(candles))])
-    share = dict(zip(("validation", "features", "scaling", "model", "output"), np.round(steps / steps.sum(), 3).tolist()))
-    return {"predict_p50_ms": _ms(one[:, 0])[0], "predict_p99_ms": _ms(one[:, 0])[1], "predict_cpu_p50_ms": _ms(one[:, 1])[0],
-            "stream_p50_ms": _ms(upd[:, 0])[0], "stream_p99_ms": _ms(upd[:, 0])[1], "stream_cpu_p50_ms": _ms(upd[:, 1])[0],
-            **{f"share_{k}": v for k, v in share.items()}, "candles_in": p.required_history, "features": len(p.columns),
-            "window": p.window, "backbone": p.bundle.model_config["backbone"], "d_model": p.bundle.model_config["d_model"],
-            "threads": torch.get_num_threads(), "predictions": n, "load_average": round(os.getloadavg()[0], 2)}
 
 # %% ../nbs/05_inference.ipynb #5df29fc1
 def _markdown(table:pd.DataFrame) -> str:

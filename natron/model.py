@@ -6,20 +6,17 @@ Docs: https://natron-dev.github.io/natron/model.html.md"""
 
 # %% ../nbs/02c_model.ipynb #d5a63714
 from __future__ import annotations
-import statistics, time
-from dataclasses import dataclass, asdict, replace
+from dataclasses import dataclass, asdict
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 from .backbones import BACKBONES, patchify
 from .data import REGIMES
 
 # %% auto #0
 __all__ = ['PRESETS', 'HEAD_LOSSES', 'ModelConfig', 'model_config', 'InputEmbedding', 'Encoder', 'build_backbone', 'head_sizes',
-           'ModelOutput', 'NatronModel', 'build_model', 'head_probabilities', 'multitask_loss',
-           'TorchTransformerReference', 'bench_train', 'profile_backbone']
+           'ModelOutput', 'NatronModel', 'build_model', 'head_probabilities', 'multitask_loss']
 
 # %% ../nbs/02c_model.ipynb #3e4e7459
 @dataclass
@@ -182,84 +179,3 @@ def multitask_loss(out:ModelOutput,             # the model's output
         total, parts[name] = total + weights.get(name, 1.0) * loss, loss.detach()
     parts["aux"] = out.aux_loss.detach()
     return total, parts
-
-# %% ../nbs/02c_model.ipynb #78a4bbd9
-class TorchTransformerReference(nn.Module):
-    "The yardstick: linear input projection, a pre-norm `nn.TransformerEncoder` sized like `cfg`, a one-output head on the last token."
-    def __init__(self, cfg:ModelConfig):
-        super().__init__()
-        layer = nn.TransformerEncoderLayer(cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout, activation="gelu", batch_first=True, norm_first=True)
-        self.proj, self.head = nn.Linear(cfg.n_features, cfg.d_model), nn.Linear(cfg.d_model, 1)
-        self.encoder = nn.TransformerEncoder(layer, cfg.n_layers, enable_nested_tensor=False)
-    def forward(self, x): return self.head(self.encoder(self.proj(x))[:, -1]) # (b, t, f) -> (b, 1)
-
-def _train_step(model, loss_fn, x):
-    "A warmed-up closure running zero_grad + forward + backward of `loss_fn(model, x)`."
-    model.train()
-    def step():
-        model.zero_grad(set_to_none=True)
-        loss_fn(model, x).backward()
-    step()
-    return step
-
-def _samples_per_s(step, steps:int, batch_size:int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps): step()
-    return steps * batch_size / (time.perf_counter() - start)
-
-# %% ../nbs/02c_model.ipynb #ff84b7e0
-def bench_train(backbones=None,             # backbone names; None = all of `BACKBONES`
-                presets=("smoke", "small"), # preset names
-                batch_size:int=32, window:int=96, n_features:int=100,
-                steps:int=5,                # timed steps per repeat
-                repeats:int=5,              # timed repeats; the median is reported
-                patch_lens=(1, 8),          # patch lengths measured for the transformer (others use 1)
-                threads:int|None=1,         # torch threads during the run (restored after); None = as set
-                progress:bool=False,        # a tqdm bar over the repeats
-               ) -> pd.DataFrame:
-    "Training throughput (samples/s, forward + backward) per backbone x preset, beside a plain `nn.TransformerEncoder`."
-    torch.manual_seed(0)
-    x = torch.randn(batch_size, window, n_features)
-    y = {"buy": torch.randint(0, 2, (batch_size,)).float(), "sell": torch.randint(0, 2, (batch_size,)).float(),
-         "direction": torch.randint(0, 3, (batch_size,)), "regime": torch.randint(0, len(REGIMES), (batch_size,))}
-    runs = [(p, "nn.TransformerEncoder", 1) for p in presets]
-    runs += [(p, b, pl) for p in presets for b in (backbones or list(BACKBONES)) for pl in (patch_lens if b == "transformer" else (1,))]
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads or before)
-    try:
-        rows, steppers = [], []
-        for preset, name, patch_len in runs:
-            cfg = model_config(preset, n_features, window=window, patch_len=patch_len, backbone=name if name in BACKBONES else "transformer")
-            if name in BACKBONES: model, loss_fn = build_model(cfg), lambda m, x: multitask_loss(m(x), y)[0]
-            else: model, loss_fn = TorchTransformerReference(cfg), lambda m, x: m(x).square().mean()
-            rows.append(dict(preset=preset, backbone=name, patch_len=patch_len, tokens=cfg.n_tokens, params=sum(p.numel() for p in model.parameters())))
-            steppers.append(_train_step(model, loss_fn, x))
-        rates = [[_samples_per_s(step, steps, batch_size) for step in steppers]       # round robin: load drift hits every run alike
-                 for _ in tqdm(range(repeats), desc="bench train", disable=not progress)]
-    finally: torch.set_num_threads(before)
-    df = pd.DataFrame(rows).assign(samples_per_s=[statistics.median(r) for r in zip(*rates)])
-    reference = df[df.backbone == "nn.TransformerEncoder"].set_index("preset").samples_per_s
-    return df.assign(vs_reference=df.samples_per_s / df.preset.map(reference))
-
-# %% ../nbs/02c_model.ipynb #d0232069
-def _profile_child(cfg:dict, batch_size:int, steps:int) -> dict:
-    import os, resource
-    torch.manual_seed(0)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    before = int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20 if os.path.exists("/proc/self/statm") else 0.0
-    model = build_model(ModelConfig(**cfg)).to(device)
-    x = torch.randn(batch_size, cfg["window"], cfg["n_features"], device=device)
-    step = _train_step(model, lambda m, x: multitask_loss(m(x), {})[0], x)
-    rate = _samples_per_s(step, steps, batch_size)
-    peak = torch.cuda.max_memory_allocated() / 2**20 if device.type == "cuda" else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
-    return dict(device=device.type, samples_per_s=rate, peak_memory_mb=peak)
-
-def profile_backbone(architecture:str="hybrid", seq_len:int=1024, batch_size:int=32, preset:str="small",
-                     n_features:int=100, patch_len:int=1, steps:int=3) -> dict:
-    "Samples/s and peak memory (MB) of forward + backward for one backbone, measured in a fresh process."
-    import multiprocessing as mp
-    import natron.model                        # the child finds the function by its module, also when called from a notebook
-    cfg = asdict(model_config(preset, n_features, backbone=architecture, window=seq_len, patch_len=patch_len))
-    with mp.get_context("spawn").Pool(1) as pool: measured = pool.apply(natron.model._profile_child, (cfg, batch_size, steps))
-    return dict(architecture=architecture, preset=preset, seq_len=seq_len, batch_size=batch_size, patch_len=patch_len,
-                params=sum(p.numel() for p in build_model(ModelConfig(**cfg)).parameters()), **measured)

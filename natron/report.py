@@ -417,7 +417,8 @@ def _span(index:pd.Index) -> str:
 
 def strategy_sections(backtests:dict, rolling_window:int=168, per_year:float|None=None) -> list[Section]:
     "Equity, drawdown and rolling Sharpe of `backtests`, each in its own section."
-    return [Section("Equity against the baselines", "Growth of one unit of capital, net of commission and slippage, every strategy on the same test rows.", [equity_figure(backtests)]),
+    return [Section("Equity against the baselines", "Growth of one unit of capital, net of commission and slippage, every strategy on the same test rows.",
+                    [equity_figure(backtests)]),
             Section("Drawdown", "How far each strategy stands below its running peak.", [drawdown_figure(backtests)]),
             Section("Rolling Sharpe ratio", "An edge that is steady over time, or one lucky stretch?", [rolling_sharpe_figure(backtests, rolling_window, per_year)])]
 
@@ -456,7 +457,8 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     "The sections of a run's report, in reading order."
     d, test = ev.data, ev.test_rows
     natron = ev.scored["natron"]
-    source = ev.params.get("data_path") or f"a synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)}; synthetic figures, not a market's)"
+    source = ev.params.get("data_path") or (f"a synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)}; "
+                                            "synthetic figures, not a market's)")
     fills = "at the next bar's open" if "open" in ev.candles else "at the close the decision read"
     verdicts = "<br>".join(html.escape(ev.board.verdict(m)) for m in ev.board.choices)
     summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; validation span "
@@ -480,7 +482,8 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
                 classification_section(d.labels, ev.predictions, ev.board.classification.unstack("split")), wf,
                 Section("Labels", "Class shares of each label per split; the labeler was fitted on the training span only.", [label_distribution_figure(d.labels, splits)]),
                 Section("Regimes over price", "", [timeline]),
-                Section("Feature importance", "Drop in mean buy/sell AUC when a feature group, or a feature, is shuffled across the test windows.", [importance_figure(ev.importance)])]
+                Section("Feature importance", "Drop in mean buy/sell AUC when a feature group, or a feature, is shuffled across the test windows.",
+                        [importance_figure(ev.importance)])]
     if ev.rl_seeds is not None: sections.append(rl_section(ev.rl_seeds))
     return sections
 

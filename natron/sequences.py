@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/sequences.html.md"""
 
 # %% ../nbs/02a_sequences.ipynb #3707b554
 from __future__ import annotations
-import json, logging, resource, subprocess, sys, time
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 import numpy as np
@@ -19,7 +19,7 @@ from .labels import LabelConfig, LabelGeneratorV2
 # %% auto #0
 __all__ = ['log', 'CHUNK', 'TARGETS', 'complete_rows', 'FeatureScaler', 'window_starts', 'valid_window_ends', 'WindowDataset',
            'Splits', 'chronological_split', 'split_table', 'walk_forward_folds', 'label_targets', 'PreparedData',
-           'prepare_data', 'bench_windows']
+           'prepare_data']
 
 # %% ../nbs/02a_sequences.ipynb #f2d15a65
 log = logging.getLogger(__name__)
@@ -260,40 +260,3 @@ def prepare_data(candles:pd.DataFrame,                     # candle frame, time 
     data = _window_data(X, columns, candles.index, labeler.transform(candles), window, splits, scaler, labeler)
     data.returns = labeler.forward_returns(candles)
     return data
-
-# %% ../nbs/02a_sequences.ipynb #799692b9
-def _peak_rss_mb() -> float:
-    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return round(kb / (2**20 if sys.platform == "darwin" else 2**10), 1)                  # bytes on macOS, KiB on Linux
-
-def _bench_child(n_rows:int, n_features:int, window:int, n_symbols:int=4, batches:int=20, batch_size:int=256) -> dict:
-    "The measurement `bench_windows` runs in a fresh process."
-    baseline, rng = _peak_rss_mb(), np.random.default_rng(0)
-    per = n_rows // n_symbols
-    time_ = pd.date_range("2000-01-01", periods=per, freq="h", tz="UTC", name="time", unit="ns")
-    index = pd.MultiIndex.from_product([[f"S{i}" for i in range(n_symbols)], time_], names=["symbol", "time"])
-    X = rng.standard_normal((len(index), n_features), dtype=np.float32)
-    X[np.arange(len(index)) % per < 50] = np.nan                                               # a feature warm-up per symbol
-    labels = pd.DataFrame({k: rng.integers(0, 3, len(index)).astype(float) for k in TARGETS}, index=index)
-    labels["t1"] = index.get_level_values("time") + pd.Timedelta(hours=5)
-    start = time.perf_counter()
-    data = _window_data(X, [f"f{i}" for i in range(n_features)], index, labels, window, dict(train=0.7, val=0.15, embargo=5))
-    ds = data.dataset("train")
-    build_s = time.perf_counter() - start
-    start, seen = time.perf_counter(), 0
-    for i, (x, _) in enumerate(DataLoader(ds, batch_size=batch_size, shuffle=True)):
-        seen += len(x)
-        if i + 1 == batches: break
-    return dict(rows=len(index), features=n_features, window=window, train_windows=len(ds), build_s=round(build_s, 2),
-                windows_per_s=round(seen / (time.perf_counter() - start)), baseline_rss_mb=baseline, peak_rss_mb=_peak_rss_mb(),
-                feature_array_mb=round(X.nbytes / 2**20, 1), materialised_windows_mb=round(len(ds) * window * n_features * 4 / 2**20))
-
-def bench_windows(n_rows:int=1_000_000,   # candles, spread over four symbols
-                  n_features:int=100,     # features per candle
-                  window:int=96,          # bars per window
-                 ) -> dict:
-    "Peak RSS (MB), build time (s) and DataLoader windows/s for the windows of `n_rows` x `n_features`, measured in a fresh process."
-    code = f"import json, natron.sequences as s; print(json.dumps(s._bench_child({int(n_rows)}, {int(n_features)}, {int(window)})))"
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if run.returncode: raise RuntimeError(f"windows benchmark failed:\n{run.stderr[-2000:]}")
-    return json.loads(run.stdout.strip().splitlines()[-1])

@@ -6,19 +6,11 @@ Docs: https://natron-dev.github.io/natron/serving.html.md"""
 
 # %% ../nbs/06d_serving.ipynb #3b445c2d
 from __future__ import annotations
-import atexit, http.client, json, os, signal, socket, subprocess, sys, tempfile, time
-from concurrent.futures import ThreadPoolExecutor
+import atexit, os, signal, socket, subprocess, sys, tempfile, time
 from pathlib import Path
-import numpy as np
-import pandas as pd
-from .bridge import BridgeClient
-from .data import synthetic_market
-from .inference import demo_bundle, load_predictor
-from .protocol import candle_records
-from .scoring import WORKERS
 
 # %% auto #0
-__all__ = ['free_port', 'ServerProcess', 'launch', 'cpu_seconds', 'bench_serve']
+__all__ = ['free_port', 'ServerProcess', 'launch']
 
 # %% ../nbs/06d_serving.ipynb #fdfd8db3
 def free_port() -> int:
@@ -51,81 +43,3 @@ def launch(server:str, model_path, *options:str, port:int|None=None, env:dict|No
         except OSError: time.sleep(0.1)
     proc.kill()
     raise TimeoutError(f"{server} server did not open port {port} within {timeout}s:\n{log_path.read_text()}")
-
-# %% ../nbs/06d_serving.ipynb #17a5f3c9
-def _rest_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
-    "One client on a keep-alive connection until `deadline`: `job` = (setup, requests), each a list of (method, path, body); the setup runs first and again whenever the requests start over. (Latencies of the requests' answers, errors.)"
-    conn, lat, errors, (setup, requests) = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0, job
-    def call(method, path, body):
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-        r = conn.getresponse(); r.read()
-        return r.status == 200
-    for i in range(10**9):
-        if time.perf_counter() >= deadline: break
-        if i % len(requests) == 0 and not all(call(*r) for r in setup): errors += 1; continue
-        t = time.perf_counter()
-        try: ok = call(*requests[i % len(requests)])
-        except (OSError, http.client.HTTPException): ok, conn = False, http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        if ok: lat.append(time.perf_counter() - t)
-        else: errors += 1
-    conn.close()
-    return lat, errors
-
-def _bridge_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
-    "One bridge client until `deadline`: `job` = (setup, requests), each a list of lines; as `_rest_client`. (Latencies of predictions, errors.)"
-    lat, errors, (setup, requests) = [], 0, job
-    with BridgeClient(port=port, timeout=60) as c:
-        for i in range(10**9):
-            if time.perf_counter() >= deadline: break
-            if i % len(requests) == 0 and not all(c.send_line(line).get("type") == "opened" for line in setup): errors += 1; continue
-            t = time.perf_counter()
-            try: ok = c.send_line(requests[i % len(requests)]).get("type") == "prediction"
-            except (OSError, ValueError): ok = False
-            if ok: lat.append(time.perf_counter() - t)
-            else: errors += 1
-    return lat, errors
-
-# %% ../nbs/06d_serving.ipynb #8bcbe54a
-def cpu_seconds(pid:int) -> float:
-    "CPU seconds used so far by process `pid` and its child processes (Linux /proc; NaN where that is unavailable)."
-    try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        ticks = [Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13] for p in [pid, *kids]]
-    except OSError: return float("nan")
-    return sum(int(u) + int(s) for u, s in ticks) / os.sysconf("SC_CLK_TCK")
-
-def _load(worker, proc:ServerProcess, jobs:list, seconds:float) -> dict:
-    "One thread of `worker` per job against `proc` for `seconds`; throughput, latency percentiles, errors, server CPU per prediction."
-    start, cpu, clients = time.perf_counter(), cpu_seconds(proc.proc.pid), len(jobs)
-    with ThreadPoolExecutor(clients) as pool:
-        runs = list(pool.map(lambda job: worker(proc.port, job, start + seconds), jobs))
-    wall, cpu = time.perf_counter() - start, cpu_seconds(proc.proc.pid) - cpu
-    lat = np.concatenate([np.asarray(l) for l, _ in runs]) * 1e3
-    p50, p99 = np.percentile(lat, [50, 99]) if len(lat) else (np.nan, np.nan)
-    return {"clients": clients, "seconds": round(wall, 2), "predictions": len(lat), "errors": sum(e for _, e in runs),
-            "predictions_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(p50), 2), "p99_ms": round(float(p99), 2),
-            "server_cpu_ms_per_prediction": round(cpu / max(len(lat), 1) * 1e3, 2), "load_average": round(os.getloadavg()[0], 2)}
-
-# %% ../nbs/06d_serving.ipynb #ac3695e2
-def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS) -> pd.DataFrame:
-    "`clients` concurrent clients for `seconds`, full histories then sessions, against the REST API and the bridge (real subprocesses); `model_path` None = an untrained `preset` demo bundle."
-    with tempfile.TemporaryDirectory() as d:
-        model_path = model_path or demo_bundle(Path(d) / "bench.pt", preset=preset)
-        R = load_predictor(model_path).required_history
-        candles, _ = synthetic_market(R + clients + 400, "SYN_US500", seed=7)
-        hist = lambda k: candle_records(candles.iloc[k:k + R])                         # client k's history, and its next candles
-        nxt = lambda k: candle_records(candles.iloc[k + R:k + R + 400])
-        enc = lambda msg: json.dumps(msg).encode()
-        rest = {"predict": [([], [("POST", "/predict", enc({"candles": hist(k + j)})) for j in range(4)]) for k in range(clients)],
-                "session": [([("PUT", f"/sessions/b{k}", enc({"candles": hist(k)}))], [("POST", f"/sessions/b{k}/candles", enc({"candle": c})) for c in nxt(k)])
-                            for k in range(clients)]}
-        bridge = {"predict": [([], [enc({"type": "predict", "candles": hist(k + j)}) for j in range(4)]) for k in range(clients)],
-                  "session": [([enc({"type": "open", "session": f"b{k}", "candles": hist(k)})], [enc({"type": "update", "session": f"b{k}", "candle": c}) for c in nxt(k)])
-                              for k in range(clients)]}
-        rows = {}
-        for server, name, worker, loads in (("serve", "rest", _rest_client, rest), ("bridge", "bridge", _bridge_client, bridge)):
-            proc = launch(server, model_path, "--workers", str(workers))
-            try:
-                for kind, jobs in loads.items(): rows[f"{name} {kind}"] = _load(worker, proc, jobs, seconds)
-            finally: proc.stop()
-    return pd.DataFrame.from_dict(rows, orient="index")

@@ -73,7 +73,8 @@ def breaks(b:Bars) -> np.ndarray:
 
 # %% ../nbs/01c_structure.ipynb #e53ccecd
 @feature_block("smc", ("high", "low", "close"), [
-    ("smc_swing_high_dist", SWING_WARMUP, f"(last confirmed swing high - close) / ATR; swing = highest of {2 * SWING + 1} bars, confirmed {SWING} bars later; the {SMC_LOOKBACK}-bar high if none"),
+    ("smc_swing_high_dist", SWING_WARMUP, f"(last confirmed swing high - close) / ATR; swing = highest of {2 * SWING + 1} bars, "
+                                          f"confirmed {SWING} bars later; the {SMC_LOOKBACK}-bar high if none"),
     ("smc_swing_low_dist", SWING_WARMUP, "(close - last confirmed swing low) / ATR; the 100-bar low if none"),
     ("smc_swing_high_age", SWING_WARMUP, "bars since that swing high / 100 (1 if none)"),
     ("smc_swing_low_age", SWING_WARMUP, "bars since that swing low / 100 (1 if none)"),
@@ -134,7 +135,8 @@ def _order_block_proximity(b:Bars, direction:float, candle:np.ndarray) -> np.nda
     return np.where(ob >= 0, np.exp(-div(dist, atr_unit(b))), 0.0)
 
 @feature_block("smc", ("open", "high", "low", "close"), [
-    ("smc_ob_bull_prox", SWING_WARMUP + SMC_LOOKBACK, f"exp(-distance / ATR) from the close to the latest bullish order block (last down candle in the {OB_SEARCH} bars before an up-break) of 100 bars; 1 inside, 0 if none"),
+    ("smc_ob_bull_prox", SWING_WARMUP + SMC_LOOKBACK, f"exp(-distance / ATR) from the close to the latest bullish order block (last down candle "
+                                                      f"in the {OB_SEARCH} bars before an up-break) of 100 bars; 1 inside, 0 if none"),
     ("smc_ob_bear_prox", SWING_WARMUP + SMC_LOOKBACK, "the same for the latest bearish order block (last up candle before a down-break)"),
     ("smc_sweep", SWING_WARMUP, "+1 when the low pierces the last swing low and the close holds above it (sell-side liquidity taken), -1 for the mirror at the swing high"),
     ("smc_sweep_recent", SWING_WARMUP + 10, "direction of the most recent sweep within 10 bars, else 0")])

@@ -1,5 +1,5 @@
 "The windows memory budget (the architecture page, Budgets), measured at full size in a fresh process: 1M candles x 100 features."
-from natron.sequences import bench_windows
+from natron.bench import bench_windows
 
 
 def test_windows_for_1m_candles_fit_the_memory_budget():

@@ -1,6 +1,6 @@
 "`bench_serve` end to end, briefly: both real servers, a few concurrent clients, every request answered."
 from natron.inference import demo_bundle
-from natron.serving import bench_serve
+from natron.bench import bench_serve
 
 
 def test_bench_serve_runs_both_servers(tmp_path):
