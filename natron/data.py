@@ -16,12 +16,12 @@ import pandas as pd
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
            'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS',
-           'DEFAULT_ASSETS', 'CandleError', 'validate_candles', 'repair_candles', 'broker_to_utc', 'broker_time_fit',
-           'detect_broker_time', 'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult',
-           'ImportConflict', 'DatabaseLocked', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles',
-           'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients', 'synthetic_market',
-           'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download',
-           'atomic_write', 'phase_candles']
+           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'validate_candles', 'repair_candles', 'broker_to_utc',
+           'broker_time_fit', 'detect_broker_time', 'sniff_format', 'read_csv_candles', 'read_mt5_export',
+           'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked', 'write_sqlite', 'infer_timeframe',
+           'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients',
+           'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch',
+           'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -32,6 +32,10 @@ class CandleError(ValueError):
     "A candle frame breaks the contract; the message names the rule and the first offending rows."
 
 # %% ../nbs/00_data.ipynb #3e734f82
+def bar_times(index:pd.Index) -> pd.DatetimeIndex:
+    "The times of a candle frame's index: its `time` level for (symbol, time), the index itself for one instrument."
+    return index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index
+
 def _fail(rule:str, df:pd.DataFrame, mask) -> None:
     "Raise `CandleError` for `rule`, showing the first rows where `mask` holds."
     mask = np.asarray(mask, dtype=bool)
@@ -310,7 +314,7 @@ def write_sqlite(candles:pd.DataFrame, db, symbol:str, overwrite:bool=False, tim
 # %% ../nbs/00_data.ipynb #96535e3c
 def infer_timeframe(candles:pd.DataFrame) -> str:
     "The most common bar spacing as a pandas frequency string ('15min', '1h', '1D', ...)."
-    idx = candles.index.get_level_values("time") if isinstance(candles.index, pd.MultiIndex) else candles.index
+    idx = bar_times(candles.index)
     steps = pd.Series(idx[1:] - idx[:-1]).loc[lambda d: d > pd.Timedelta(0)]
     if steps.empty: raise CandleError("need at least two distinct timestamps to infer a timeframe")
     return pd.tseries.frequencies.to_offset(steps.mode().iloc[0]).freqstr
@@ -497,6 +501,10 @@ def atomic_write(path, content) -> Path:
     try: os.fsync(fd)
     finally: os.close(fd)
     return path
+
+def frame_json(df:pd.DataFrame, orient:str="index"):
+    "A DataFrame as plain JSON values for a run record (NaN -> null, times -> ISO strings)."
+    return json.loads(df.to_json(orient=orient, date_format="iso", double_precision=8))
 
 # %% ../nbs/00_data.ipynb #14d2eac1
 def phase_candles(data_path=None, symbol=None, n_bars:int=5000, seed:int=0, **options) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, confusion_matrix, f1_score, roc_auc_score
 from threadpoolctl import threadpool_limits
-from .data import REGIMES
+from .data import bar_times, REGIMES
 from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES
 
@@ -39,9 +39,6 @@ def _lag(x:np.ndarray, first:np.ndarray, fill:float=0.0) -> np.ndarray:
     prev = np.r_[fill, x[:-1]].astype(float)
     prev[first] = fill
     return prev
-
-def _times(index:pd.Index) -> pd.DatetimeIndex:
-    return index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index
 
 def _mean_by_time(values:np.ndarray, index:pd.Index) -> pd.Series:
     "Mean of `values` over the symbols present at each time of a (symbol, time) `index` (the values themselves for a time index)."
@@ -89,7 +86,7 @@ def _trades(p:np.ndarray,             # decided positions
     last = np.flatnonzero((side != 0) & (next_first | (np.r_[side[1:], 0] != side)))
     still_open = next_first[last]
     begin, end = np.flatnonzero(start), last + ~still_open
-    times = _times(index)
+    times = bar_times(index)
     cols = {"symbol": index.get_level_values("symbol")[begin]} if isinstance(index, pd.MultiIndex) else {}
     return pd.DataFrame(cols | {"entry": times[begin], "exit": times[end], "side": side[begin].astype(int),
                                 "bars_held": end - begin, "pnl": pnl, "open": still_open})

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 from .bundle import NatronModelBundle, engine_config, provenance
-from .data import atomic_write, phase_candles
+from .data import atomic_write, bar_times, phase_candles
 from .evaluation import DIRECTION_PROBS, prediction_scores
 from .model import build_model, head_probabilities, model_config, multitask_loss, PRESETS
 from .pretrain import load_encoder
@@ -107,7 +107,7 @@ def split_scores(model:nn.Module, data, split:str) -> dict[str, float]:
 # %% ../nbs/03_finetune.ipynb #84845f15
 def split_spans(data) -> dict:
     "First and last bar of each split's windows (what a window reads back from its end is the window, not the span)."
-    t = data.index.get_level_values("time") if isinstance(data.index, pd.MultiIndex) else data.index
+    t = bar_times(data.index)
     return {k: [str(t[r].min()), str(t[r].max())] for k, r in data.splits.items() if len(r)}
 
 def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None, engine_config:dict|None=None, **meta) -> NatronModelBundle:
@@ -135,7 +135,7 @@ def label_summary(data) -> dict:
 def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
     "The window ends of `rows` in the most recent `fraction` of their time span, every symbol cut at the same time."
     if not 0 < fraction <= 1: raise ValueError(f"label_fraction must be in (0, 1], got {fraction}")
-    t = (index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index)[rows]
+    t = bar_times(index)[rows]
     return rows[t >= t.min() + (1 - fraction) * (t.max() - t.min())]
 
 HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table

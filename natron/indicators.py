@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .registry import Bars, feature_block, shared
-from .rolling import (FLAT, div, ema, extra_rows, idle, lag, mean_std, memory, nan_before, rmax, rmean, rmin, rsum, sliding, span, unread_rows, wilder, zscore)
+from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, nan_before, rmax, rmean, rmin, rsum, sliding, span, unread_rows, wilder, zscore)
 from scipy.signal import lfilter
 
 # %% auto #0
@@ -269,7 +269,7 @@ KELTNER_WARMUP = max(memory(span(20)), 1 + memory(wilder(10)))
     ("donchian_pos_55", 54, "position of the close in the 55-bar high-low range"),
     ("donchian_width_20", 19, "20-bar high-low range / close")])
 def bands(b:Bars) -> dict:
-    tr, (m, sd) = true_range(b), mean_std(b.c, 20)
+    tr, (m, sd) = true_range(b), rmean_std(b.c, 20)
     mid, atr10 = ema(b.c, span(20)), ema(tr, wilder(10))
     hh, ll = rmax(b.h, 20), rmin(b.l, 20)
     return {"atr_pct_14": ema(tr, wilder(14)) / b.c, "atr_ratio_5_50": div(rmean(tr, 5), rmean(tr, 50), 1.0),
@@ -294,7 +294,7 @@ def realised_volatility(b:Bars) -> dict:
     r = log_returns(b)
     rv = {n: np.sqrt(rmean(r * r, n)) for n in RV_HORIZONS}
     hl, co, hc, ho, lc, lo = (np.log(x / y) for x, y in ((b.h, b.l), (b.c, b.o), (b.h, b.c), (b.h, b.o), (b.l, b.c), (b.l, b.o)))
-    dd, (hl_mean, hl_std) = b.c / rmax(b.c, 14) - 1, mean_std(hl, 20)
+    dd, (hl_mean, hl_std) = b.c / rmax(b.c, 14) - 1, rmean_std(hl, 20)
     return {**{f"rv_{n}": x for n, x in rv.items()}, "rv_ratio_5_60": div(rv[5], rv[60], 1.0),
             "parkinson_20": np.sqrt(rmean(hl * hl, 20) / (4 * np.log(2))),
             "garman_klass_20": np.sqrt(np.maximum(rmean(0.5 * hl * hl - (2 * np.log(2) - 1) * co * co, 20), 0)),

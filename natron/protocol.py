@@ -18,7 +18,7 @@ from .inference import NatronPredictor, candle_frame
 __all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'CandleIn', 'PredictRequest',
            'describe', 'InvalidJSON', 'parse_request', 'candle_records', 'CandleRequest', 'parse_candle',
            'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner', 'Prediction', 'BatchPredictions',
-           'Busy', 'model_info', 'is_loopback', 'check_binding']
+           'json_safe', 'Busy', 'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
@@ -110,11 +110,11 @@ class BatchPredictions(BaseModel):
     "The answer of `POST /predict/batch`."
     predictions: list[Prediction]
 
-def _plain(x):
+def json_safe(x):
     "`x` with tensors and arrays turned into lists and non-finite numbers into None, so any bundle metadata is valid JSON."
-    if isinstance(x, dict): return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)): return [_plain(v) for v in x]
-    if hasattr(x, "tolist"): return _plain(x.tolist())
+    if isinstance(x, dict): return {k: json_safe(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)): return [json_safe(v) for v in x]
+    if hasattr(x, "tolist"): return json_safe(x.tolist())
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 class Busy(RuntimeError): "The server cannot take this request now (queue full, a worker being replaced): try again in a moment."
@@ -122,7 +122,7 @@ class Busy(RuntimeError): "The server cannot take this request now (queue full, 
 def model_info(p:NatronPredictor) -> dict:
     "What a client may want to know about the served model (`GET /model-info`, the bridge's `info`)."
     b = p.bundle
-    return _plain({"version": natron.__version__, "features": p.columns, "feature_config": b.feature_config, "window": p.window,
+    return json_safe({"version": natron.__version__, "features": p.columns, "feature_config": b.feature_config, "window": p.window,
                    "warmup": p.warmup, "required_history": p.required_history, "model_config": b.model_config,
                    "label_config": b.label_config, "phases": b.phases, "train_meta": b.train_meta,
                    "rl_policy": p.policy is not None, "format_version": b.format_version})

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from .bundle import NatronModelBundle
-from .data import REGIMES, atomic_write, phase_candles
+from .data import bar_times, REGIMES, atomic_write, phase_candles
 from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, drawdown)
 from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
                                mean_std, predict_frame, scoreboard, tune_classifiers, walk_forward)
@@ -216,7 +216,7 @@ def importance_figure(importance:pd.DataFrame, top:int=20) -> go.Figure:
 def transformer_fit(preset:str="smoke", seed:int=0):
     "A `walk_forward` fit: fine-tune a fresh natron model on the fold's training part, early-stopped on its validation slice."
     def fit(train:pd.DataFrame, val:pd.DataFrame):
-        splits = dict(dates=(_times(val.index).min(), None))            # train | val; no test inside a fold
+        splits = dict(dates=(bar_times(val.index).min(), None))            # train | val; no test inside a fold
         model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, splits=splits, progress=False)
         return NatronPredictor(make_bundle(model, data, ["finetune"])).predict_batch
     return fit
@@ -409,11 +409,8 @@ def _first_symbol(s:pd.Series|pd.DataFrame):
     "The first instrument's rows of a (symbol, time) series (the series itself when it has one instrument)."
     return s.xs(s.index.get_level_values("symbol")[0], level="symbol") if isinstance(s.index, pd.MultiIndex) else s
 
-def _times(index:pd.Index) -> pd.DatetimeIndex:
-    return index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index
-
 def _span(index:pd.Index) -> str:
-    return f"{_times(index).min():%Y-%m-%d %H:%M} .. {_times(index).max():%Y-%m-%d %H:%M}"
+    return f"{bar_times(index).min():%Y-%m-%d %H:%M} .. {bar_times(index).max():%Y-%m-%d %H:%M}"
 
 def strategy_sections(backtests:dict, rolling_window:int=168, per_year:float|None=None) -> list[Section]:
     "Equity, drawdown and rolling Sharpe of `backtests`, each in its own section."
@@ -474,7 +471,7 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
                  "validation slice, where the transformer early-stops, the baselines pick their configuration and every model its threshold. "
                  "Mean ± std over the folds, then fold by fold.", [fold_summary(ev.walk_forward), fold_figure(ev.walk_forward), fold_table(ev.walk_forward)])
     splits = {k: d.splits[k] for k in ("train", "val", "test")}
-    starts = {k: _times(d.index[r]).min() for k, r in splits.items() if len(r)}
+    starts = {k: bar_times(d.index[r]).min() for k, r in splits.items() if len(r)}
     regimes = ev.truth["regime"] if ev.truth is not None else d.labels["regime"]
     timeline = regime_timeline_figure(_first_symbol(ev.candles["close"]), _first_symbol(regimes), _first_symbol(natron["regime"]), starts,
                                       f"Regimes over price: {'hidden regime' if ev.truth is not None else 'regime labels'} above, natron's prediction below")
@@ -488,10 +485,6 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     return sections
 
 # %% ../nbs/05a_report.ipynb #904e1c05
-def _plain(df:pd.DataFrame, orient:str="index"):
-    "A DataFrame as plain JSON values (NaN -> null, times -> ISO strings)."
-    return json.loads(df.to_json(orient=orient, date_format="iso", double_precision=8))
-
 def _flat(board:Scoreboard) -> pd.DataFrame:
     "Strategy and classification figures of every (model, split) in one table."
     return board.strategies.join(board.classification, how="outer")
@@ -505,10 +498,10 @@ def report_metrics(ev:RunEvaluation) -> dict:
     return {"headline": {k: float(v) for k, v in head.items() if pd.notna(v)}, "bundle": str(ev.bundle_path), "params": ev.params,
             "val_span": _span(ev.data.index[ev.data.splits.val]), "test_span": _span(ev.test_rows), "bars_per_year": ev.board.per_year,
             "choices": ev.board.choices, "verdicts": {m: ev.board.verdict(m) for m in ev.board.choices},
-            "strategies": _plain(ev.board.strategies.reset_index(), "records"), "classification": _plain(ev.board.classification.reset_index(), "records"),
-            "walk_forward": {"retrain_every": ev.walk_forward_retrain_every, "folds": _plain(fold_table(ev.walk_forward).reset_index(), "records"),
-                             "summary": _plain(fold_summary(ev.walk_forward))},
-            "importance": _plain(ev.importance, "records"), "rl_seeds": _plain(rl_seed_table(ev.rl_seeds)) if ev.rl_seeds is not None else None}
+            "strategies": frame_json(ev.board.strategies.reset_index(), "records"), "classification": frame_json(ev.board.classification.reset_index(), "records"),
+            "walk_forward": {"retrain_every": ev.walk_forward_retrain_every, "folds": frame_json(fold_table(ev.walk_forward).reset_index(), "records"),
+                             "summary": frame_json(fold_summary(ev.walk_forward))},
+            "importance": frame_json(ev.importance, "records"), "rl_seeds": frame_json(rl_seed_table(ev.rl_seeds)) if ev.rl_seeds is not None else None}
 
 def summary_markdown(ev:RunEvaluation) -> str:
     "A short Markdown summary: the verdicts in words, validation and test side by side, the heads, the walk-forward folds, the top feature groups."

@@ -21,7 +21,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from .bundle import NatronModelBundle, load_bundle
-from .data import atomic_write
+from .data import atomic_write, frame_json
 from .evaluation import ACTIONS, positions_from_probs
 from .scoreboard import buy_and_hold, mean_std, runner
 from .stats import periods_per_year, probabilistic_sharpe
@@ -378,10 +378,6 @@ def refine(candles:pd.DataFrame, bundle_path=None, preset:str="smoke", out_dir=N
     return result
 
 # %% ../nbs/04_rl.ipynb #1a192f42
-def _plain(df:pd.DataFrame) -> list | dict:
-    "A frame as JSON-ready records / nested dicts, NaN as null."
-    return json.loads(df.to_json(orient="records" if isinstance(df.index, pd.RangeIndex) else "index"))
-
 def _number(v:float) -> float | None: return None if np.isnan(v) else float(v)
 
 def save_phase(result:RLResult, out_dir, preset:str, cfg:RLConfig, reward:RewardConfig) -> Path:
@@ -399,7 +395,7 @@ def save_phase(result:RLResult, out_dir, preset:str, cfg:RLConfig, reward:Reward
                                            "train_encoder": cfg.train_encoder, "reward": asdict(reward), "headline": headline}}
     path = b.save(out_dir / "natron_v2.pt")
     atomic_write(out_dir / "metrics.json", json.dumps({"headline": headline, "chosen": ch, "config": asdict(cfg), "reward": asdict(reward),
-        "seed_table": {"mean": _plain(table["mean"]), "std": _plain(table["std"]), "records": _plain(result.scores)}}, indent=1))
+        "seed_table": {"mean": frame_json(table["mean"]), "std": frame_json(table["std"]), "records": frame_json(result.scores, "records")}}, indent=1))
     return path
 
 # %% ../nbs/04_rl.ipynb #8a75a8d3

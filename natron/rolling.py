@@ -15,7 +15,7 @@ from scipy.signal import lfilter
 
 # %% auto #0
 __all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_last', 'unread_rows', 'nan_before',
-           'extra_rows', 'sliding', 'rmax', 'rmin', 'mean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
+           'extra_rows', 'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
            'last_index', 'at', 'extreme_since']
 
 # %% ../nbs/01_rolling.ipynb #6a2da2d8
@@ -100,7 +100,7 @@ def rmax(x:np.ndarray, n:int) -> np.ndarray: return _extreme(maximum_filter1d, x
 def rmin(x:np.ndarray, n:int) -> np.ndarray: return _extreme(minimum_filter1d, x, n)
 FLAT = 1e-9  # a spread below this fraction of the level is rounding noise: the window is flat
 
-def mean_std(x:np.ndarray, n:int) -> tuple[np.ndarray, np.ndarray]:
+def rmean_std(x:np.ndarray, n:int) -> tuple[np.ndarray, np.ndarray]:
     "Rolling mean and standard deviation over the same n-bar windows; the std of a flat window is exactly 0."
     def f(w):
         m, sd = w.mean(1), w.std(1)
@@ -109,7 +109,7 @@ def mean_std(x:np.ndarray, n:int) -> tuple[np.ndarray, np.ndarray]:
 
 def zscore(x:np.ndarray, n:int) -> np.ndarray:
     "(x - n-bar mean) / n-bar std, 0 in a flat window."
-    m, sd = mean_std(x, n)
+    m, sd = rmean_std(x, n)
     return div(x - m, sd)
 
 # %% ../nbs/01_rolling.ipynb #665e9247

@@ -21,8 +21,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
-from .evaluation import (DIRECTION_PROBS, BacktestResult, _times, backtest, positions_from_actions, positions_from_probs,
+from .evaluation import (DIRECTION_PROBS, BacktestResult, backtest, positions_from_actions, positions_from_probs,
                                prediction_scores, regime_breakdown, strategy_metrics)
+from .data import bar_times
 from .labels import LABEL_CLASSES
 from .stats import edge_metrics, edge_verdict, periods_per_year, sharpe
 
@@ -262,7 +263,7 @@ def walk_forward(candles:pd.DataFrame, fit:Callable, folds, labels:pd.DataFrame|
                  retrain_every:int=1,         # re-train on every k-th fold (1: every fold)
                  commission_bps:float=1.0, slippage_bps:float=1.0, fill:str="open") -> WalkForwardResult:
     "On each fold: `fit(train, val)`, the threshold chosen on the validation slice, the test rows backtested beside buy-and-hold."
-    times, close, per_year = _times(candles.index), candles["close"], periods_per_year(candles.index)
+    times, close, per_year = bar_times(candles.index), candles["close"], periods_per_year(candles.index)
     run = lambda rows, pos: runner(candles, rows, commission_bps, slippage_bps, fill, per_year)(pos)
     rows, preds, rets, per_symbol, predict = [], [], [], [], None
     for i, (train, test) in enumerate(tqdm(list(folds), desc="walk-forward", disable=None)):

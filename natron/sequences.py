@@ -15,6 +15,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 from .features import FeatureEngine
 from .labels import LabelConfig, LabelGeneratorV2
+from .data import bar_times
 
 # %% auto #0
 __all__ = ['log', 'CHUNK', 'TARGETS', 'complete_rows', 'FeatureScaler', 'window_starts', 'valid_window_ends', 'WindowDataset',
@@ -65,9 +66,6 @@ class FeatureScaler:
         return sc
 
 # %% ../nbs/02a_sequences.ipynb #bbad70b8
-def _times(index:pd.Index) -> pd.DatetimeIndex:
-    return index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index
-
 def window_starts(index:pd.Index, window:int) -> np.ndarray:
     "Row where the window of `window` rows ending at each row starts, or -1 where it would reach into another symbol or before the data."
     pos = np.arange(len(index))
@@ -116,7 +114,7 @@ def _utc(t) -> pd.Timestamp:
 
 def _reach(index:pd.Index, window:int, t1=None) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
     "The timeline, and per row the timeline positions of the first bar its window reads (-1: no valid window) and the last bar its label reads."
-    times = _times(index)
+    times = bar_times(index)
     grid = times.unique().sort_values()
     pos, start = grid.get_indexer(times), window_starts(index, window)
     first = np.where(start >= 0, pos[np.maximum(start, 0)], -1)
@@ -238,7 +236,7 @@ def _window_data(features:np.ndarray, feature_columns:list, index:pd.Index, labe
     valid = valid_window_ends(features, index, window) & labels[list(TARGETS)].notna().all(axis=1).to_numpy()
     sp = chronological_split(index, t1=labels["t1"], window=window, valid=valid, **splits)
     if not len(sp.train): raise ValueError(f"no training window: {len(index)} rows are too few for window={window}, the feature warm-up and the label horizons")
-    sc = FeatureScaler(scaler).fit(features, np.flatnonzero(_times(index) <= sp.blocks["train"][1]))
+    sc = FeatureScaler(scaler).fit(features, np.flatnonzero(bar_times(index) <= sp.blocks["train"][1]))
     return PreparedData(sc.transform(features, inplace=True), list(feature_columns), index, labels, labeler, sc, sp, window)
 
 def prepare_data(candles:pd.DataFrame,                     # candle frame, time or (symbol, time) indexed
@@ -256,7 +254,7 @@ def prepare_data(candles:pd.DataFrame,                     # candle frame, time 
     cfg = label_config if isinstance(label_config, LabelConfig) else LabelConfig(**(label_config or {}))
     splits = {"embargo": cfg.horizon, **splits}
     train_end = chronological_split(candles.index, **splits).blocks["train"][1]
-    labeler = LabelGeneratorV2(cfg).fit(candles[_times(candles.index) <= train_end])
+    labeler = LabelGeneratorV2(cfg).fit(candles[bar_times(candles.index) <= train_end])
     data = _window_data(X, columns, candles.index, labeler.transform(candles), window, splits, scaler, labeler)
     data.returns = labeler.forward_returns(candles)
     return data
