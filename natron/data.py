@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #16ade866
 from __future__ import annotations
-import logging, os, re, sqlite3, uuid
+import json, logging, os, re, sqlite3, uuid
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path

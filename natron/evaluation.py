@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, confusion_matrix, f1_score, roc_auc_score
 from threadpoolctl import threadpool_limits
-from .data import bar_times, REGIMES
+from .data import REGIMES, bar_times
 from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES
 

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from .bundle import NatronModelBundle
-from .data import bar_times, REGIMES, atomic_write, phase_candles
+from .data import REGIMES, atomic_write, bar_times, frame_json, phase_candles
 from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, drawdown)
 from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
                                mean_std, predict_frame, scoreboard, tune_classifiers, walk_forward)
