@@ -48,7 +48,7 @@ def lab_params(asset:LabAsset, horizon:int=5) -> dict[str, np.ndarray]:
 # %% ../nbs/00b_lab.ipynb #3c5b8ba0
 def _lab_asset(asset:LabAsset, n_bars:int, timeframe:str, rng, horizon:int) -> tuple[pd.DataFrame, pd.DataFrame]:
     p = lab_params(asset, horizon)
-    states, _, r = _simulate_returns(rng, n_bars, p["P"], np.zeros(len(p["ar"])), p["vol"], p["ar"])
+    states, _, r = _simulate_returns(rng, p["P"], np.zeros(len(p["ar"])), p["vol"], p["ar"], rng.standard_normal(n_bars))
     vol = p["vol"][states]
     close = asset.price * np.exp(np.cumsum(r))
     open_ = np.r_[asset.price, close[:-1]] * np.exp(rng.normal(0, 0.1, n_bars) * vol)
