@@ -182,7 +182,7 @@ def _add_run(sub):
                    "checkpoint, start that phase over instead of refusing")
     s.add_argument("--outputs", default="outputs", help="where runs/ and latest live")
     s.add_argument("--nproc-per-node", type=int, default=1, metavar="N", help="train on N processes (DistributedDataParallel, "
-                   "via torchrun); several machines: torchrun ... -m natron.run params.yaml")
+                   "via torchrun); several machines: torchrun ... -m natron.run <params file>")
     s.set_defaults(func=_run)
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")
     s.add_argument("sweep", help="sweep file, e.g. params/sweep.yaml")
