@@ -49,7 +49,8 @@ def reports(tmp_path_factory):
         scored = load_predictor(run_dir / "rl" / "natron_v2.pt").predict_batch(candles)
     scored["close"] = candles["close"].loc[scored.index]
     scored.reset_index().to_parquet(tmp / "predictions.parquet", index=False)
-    return {"run": run_report, "predictions": report_from_predictions(tmp / "predictions.parquet", tmp / "predictions.html", candles)}
+    page = report_from_predictions(tmp / "predictions.parquet", tmp / "predictions.html", candles, bundle_path=run_dir / "rl" / "natron_v2.pt")
+    return {"run": run_report, "predictions": page}
 
 
 def _load(path:Path):
