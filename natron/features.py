@@ -12,7 +12,7 @@ import pandas as pd
 from fastcore.basics import patch
 from .data import CANDLE_COLUMNS, synthetic_market
 from .registry import BLOCKS, GROUPS, REGISTRY, Bars, FeatureSpec
-from .rolling import only_last
+from .rolling import only_rows
 import natron.indicators, natron.structure  # noqa: F401  (importing them registers their blocks)
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ class FeatureEngine:
             out = pd.concat(parts, names=["symbol", "time"])
             return out if out.index.equals(candles.index) else out.reindex(candles.index)
         if last is None: return self._one(candles)
-        with only_last(last): return self._one(candles).iloc[-last:]
+        with only_rows(np.arange(last)): return self._one(candles).iloc[-last:]
 
 # %% ../nbs/01d_features.ipynb #42cee897
 @patch
@@ -148,3 +148,32 @@ def tail_mismatches(engine:FeatureEngine, candles:pd.DataFrame,
             same = (np.abs(x - y) <= atol) | (np.isnan(x) & np.isnan(y))
             bad |= {full.columns[j] for j in np.flatnonzero(~same.all(0))}
     return sorted(bad)
+
+# %% ../nbs/01d_features.ipynb #2cb0e8ec
+def _unit_scaled(joined:pd.DataFrame, n:int) -> pd.DataFrame:
+    "Tails of `n` rows put end to end, each divided by its last close (prices) and its largest volume: the features do not change, no level carries over."
+    out = joined.copy()
+    last_close = out["close"].to_numpy()[n - 1::n]
+    for c in ("open", "high", "low", "close"): out[c] = out[c].to_numpy() / np.repeat(last_close, n)
+    if "volume" in out:
+        peak = out["volume"].to_numpy().reshape(-1, n).max(1)
+        out["volume"] = out["volume"].to_numpy() / np.repeat(np.where(peak > 0, peak, 1.0), n)
+    return out
+
+@patch
+def transform_tails(self:FeatureEngine, tails:list, # one instrument's candles each (time-indexed), `warmup + last` rows or more
+                    last:int=1) -> pd.DataFrame:
+    "The features of the last `last` rows of each of `tails`, stacked in their order: one engine pass per kind of bar (intraday, daily)."
+    n = last + self.warmup
+    if short := [i for i, t in enumerate(tails) if len(t) < n]: raise ValueError(f"tails {short[:5]} have fewer than warm-up + last = {n} rows")
+    if self.ffill_gaps: return pd.concat([self.transform(t, last) for t in tails])   # a fill would cross tails
+    kinds = np.array([is_intraday(t.index) for t in tails])
+    order = np.r_[np.flatnonzero(kinds), np.flatnonzero(~kinds)]     # intraday tails first: the engine picks time features by bar kind
+    parts = []
+    for group in (order[:kinds.sum()], order[kinds.sum():]):
+        if not len(group): continue
+        joined = _unit_scaled(pd.concat([tails[i].iloc[len(tails[i]) - n:] for i in group]), n)
+        with only_rows((np.arange(len(group))[:, None] * n + np.arange(last)).ravel()): F = self._one(joined)
+        parts.append(F.iloc[(np.arange(1, len(group) + 1)[:, None] * n - last + np.arange(last)).ravel()])
+    back = (np.argsort(order)[:, None] * last + np.arange(last)).ravel()
+    return (parts[0] if len(parts) == 1 else pd.concat(parts)).iloc[back]

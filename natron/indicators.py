@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .registry import Bars, feature_block, shared
-from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, nan_before, rmax, rmean, rmin, rsum, sliding, span, unread_rows, wilder, zscore)
+from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, rmax, rmean, rmin, rsum, sliding, span, wilder, zscore)
 from scipy.signal import lfilter
 
 # %% auto #0
@@ -122,26 +122,22 @@ def windowed_psar(h, l, c,              # highs, lows, closes
                   max_step:float=0.2    # acceleration cap
                  ) -> tuple[np.ndarray, np.ndarray]:
     "Parabolic SAR by ta's rules, restarted `n` bars back for every row: (sar, 1.0 in an uptrend else 0.0), NaN for n-1 rows."
-    if skip := unread_rows(len(c), n): return nan_before(skip, windowed_psar(h[skip:], l[skip:], c[skip:], n, step, max_step))
-    m, sar, up = len(c) - n + 1, np.full(len(c), np.nan), np.full(len(c), np.nan)
-    if m <= 0: return sar, up
     # Signed prices: in an uptrend (sign +1) the SAR trails below the lows, in a downtrend it trails above the highs, i.e.
     # below the negated highs. So one set of rules serves both: S = sign * SAR, E = sign * extreme point,
     # `adverse` = the price that can hit the SAR (low, or -high), `favour` = the one that extends the trend (high, or -low).
-    nh, nl = -h, -l
-    bar = lambda x, i: x[i:i + m]                                    # bar i of every window
-    is_up, af, E, S = np.ones(m, bool), np.full(m, step), bar(h, 0), bar(c, 1)
-    for i in range(2, n):
-        adverse, favour = np.where(is_up, bar(l, i), bar(nh, i)), np.where(is_up, bar(h, i), bar(nl, i))
-        a1, a2 = np.where(is_up, bar(l, i - 1), bar(nh, i - 1)), np.where(is_up, bar(l, i - 2), bar(nh, i - 2))
-        S = S + af * (E - S)
-        rev, ext = adverse < S, favour > E                             # a reversal; a new extreme (if no reversal)
-        held = np.where(a2 < S, a2, np.minimum(a1, S))                 # ta: the SAR may not pass the two previous bars
-        S, E = np.where(rev, -E, held), np.where(rev, -adverse, np.maximum(favour, E))
-        af = np.where(rev, step, np.minimum(af + step * ext, max_step))
-        is_up ^= rev
-    sar[n - 1:], up[n - 1:] = np.where(is_up, S, -S), is_up
-    return sar, up
+    def run(hw, lw, cw):                                               # (rows, n) windows; column i is bar i of every window
+        is_up, af, E, S = np.ones(len(hw), bool), np.full(len(hw), step), hw[:, 0], cw[:, 1]
+        for i in range(2, n):
+            adverse, favour = np.where(is_up, lw[:, i], -hw[:, i]), np.where(is_up, hw[:, i], -lw[:, i])
+            a1, a2 = np.where(is_up, lw[:, i - 1], -hw[:, i - 1]), np.where(is_up, lw[:, i - 2], -hw[:, i - 2])
+            S = S + af * (E - S)
+            rev, ext = adverse < S, favour > E                         # a reversal; a new extreme (if no reversal)
+            held = np.where(a2 < S, a2, np.minimum(a1, S))             # ta: the SAR may not pass the two previous bars
+            S, E = np.where(rev, -E, held), np.where(rev, -adverse, np.maximum(favour, E))
+            af = np.where(rev, step, np.minimum(af + step * ext, max_step))
+            is_up ^= rev
+        return np.where(is_up, S, -S), is_up.astype(np.float64)
+    return sliding(run, n, h, l, c)
 
 @feature_block("trend", ("high", "low", "close"), [
     ("psar_dist", PSAR_WINDOW - 1, f"close / parabolic SAR(0.02, 0.2) - 1, the SAR restarted {PSAR_WINDOW} bars back (finite memory)"),

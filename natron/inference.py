@@ -131,7 +131,11 @@ RL_COLUMNS = [f"rl_{a.lower()}_prob" for a in ACTIONS]            # rl_short_pro
 @patch
 def features(self:NatronPredictor, candles:pd.DataFrame, last:int|None=None) -> np.ndarray:
     "Unscaled features (n, f) of `candles` (of its `last` rows only, if given), in the bundle's column order."
-    F = self.engine.transform(candles, last=last)
+    return self.ordered(self.engine.transform(candles, last=last))
+
+@patch
+def ordered(self:NatronPredictor, F:pd.DataFrame) -> np.ndarray:
+    "A feature frame's columns in the bundle's order, as a writeable float32 array (or `CandleError` naming a missing one)."
     if F.columns.tolist() != self.columns:                            # selecting 165 columns by name costs 0.4 ms: only when needed
         if missing := [c for c in self.columns if c not in F.columns]:
             raise CandleError(f"these candles give no {missing[:3]} ({len(missing)} feature(s) the model needs): "
@@ -254,18 +258,11 @@ def attempt(fn, *args):
     except ValueError as e: return e
 
 @patch
-def features_of(self:NatronPredictor, tails:list, rows:int) -> list[np.ndarray]:
-    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), in one engine pass; "
-    "or the `ValueError` of a tail."
-    parts = [t.iloc[len(t) - rows - self.warmup:] for t in tails]
-    if len(parts) == 1 or self.engine.ffill_gaps: return [attempt(self.features, t, rows) for t in parts]   # a fill would cross tails
-    out, n = [None] * len(parts), rows + self.warmup
-    for intraday in (True, False):            # the engine picks its time features from the bar spacing of the frame
-        idx = [i for i, t in enumerate(parts) if is_intraday(t.index) == intraday]
-        if not idx: continue
-        X = attempt(self.features, pd.concat([parts[i] for i in idx]))              # (len(idx) * n, f), tails end to end
-        for k, i in enumerate(idx): out[i] = X if isinstance(X, Exception) else X[(k + 1) * n - rows:(k + 1) * n]
-    return out
+def features_of(self:NatronPredictor, tails:list, rows:int) -> list:
+    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), "
+    "in one engine pass (`FeatureEngine.transform_tails`); or the `ValueError` that pass raised, for each."
+    X = attempt(lambda: self.ordered(self.engine.transform_tails(tails, rows)))
+    return [X] * len(tails) if isinstance(X, Exception) else np.split(X, len(tails))
 
 @patch
 def predict_many(self:NatronPredictor, windows:list) -> list:

@@ -14,9 +14,9 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
 
 # %% auto #0
-__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_last', 'unread_rows', 'nan_before',
-           'extra_rows', 'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
-           'last_index', 'at', 'extreme_since']
+__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'window_ends',
+           'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory', 'last_index',
+           'at', 'extreme_since']
 
 # %% ../nbs/01_rolling.ipynb #6a2da2d8
 def lag(x:np.ndarray, k:int=1) -> np.ndarray:
@@ -47,48 +47,51 @@ def rmean(x:np.ndarray, n:int) -> np.ndarray: return rsum(x, n) / n
 
 # %% ../nbs/01_rolling.ipynb #e29d94b9
 CHUNK = 8192  # rows per chunk in `sliding`
-_TAIL = contextvars.ContextVar("natron_feature_tail", default=None)  # rows, counted from the end, whose features are wanted
+_WANTED = contextvars.ContextVar("natron_wanted_rows", default=None)  # rows whose features are wanted, counted back from the last
 
 @contextmanager
-def only_last(rows:int|None):
-    "Within this block windowed computations (`sliding`, the windowed SAR) cover the last `rows` rows only (None: every row); earlier rows are NaN."
-    token = _TAIL.set(rows)
+def only_rows(ago):
+    "Within this block `sliding` computes only the windows ending `ago` rows before the last (0: the last row; None: every row); other rows are NaN."
+    token = _WANTED.set(None if ago is None else np.unique(np.asarray(ago, np.int64)))
     try: yield
-    finally: _TAIL.reset(token)
-
-def unread_rows(N:int, n:int) -> int:
-    "Leading rows of an N-row series whose trailing n-bar windows end before the rows `only_last` wants (0 outside it)."
-    rows = _TAIL.get()
-    return max(N - rows - n + 1, 0) if rows is not None else 0
-
-def nan_before(skip:int, out):
-    "`out` (an array or a tuple of arrays) with `skip` NaN rows in front."
-    pad = lambda o: np.concatenate((np.full(skip, np.nan), o))
-    return pad(out) if isinstance(out, np.ndarray) else tuple(pad(o) for o in out)
+    finally: _WANTED.reset(token)
 
 @contextmanager
 def extra_rows(n:int):
-    "Widen `only_last` by `n` rows within this block: for windows over windowed values (the Hull MA's WMA of WMAs)."
-    rows = _TAIL.get()
-    with only_last(None if rows is None else rows + n): yield
+    "Widen `only_rows` by the `n` rows before each wanted one within this block: for windows over windowed values (the Hull MA's WMA of WMAs)."
+    ago = _WANTED.get()
+    with only_rows(None if ago is None else (ago[:, None] + np.arange(n + 1)).ravel()): yield
+
+def window_ends(N:int, n:int) -> np.ndarray:
+    "Rows (ascending) of an N-row series at which `sliding` computes an n-bar window: every complete one, or those `only_rows` wants."
+    ago = _WANTED.get()
+    if ago is None: return np.arange(n - 1, N)
+    rows = N - 1 - ago[::-1]
+    return rows[rows >= n - 1]
 
 def _windows(x:np.ndarray, n:int) -> np.ndarray:
     "(len - n + 1, n) view of the trailing windows of a contiguous float64 array."
     return np.ndarray((len(x) - n + 1, n), np.float64, buffer=x, strides=(8, 8))
 
+def _take(windows:np.ndarray, starts:np.ndarray) -> np.ndarray:
+    "The windows that start at `starts`: a view when they are consecutive, a copy otherwise."
+    return windows[starts[0]:starts[-1] + 1] if starts[-1] - starts[0] == len(starts) - 1 else windows[starts]
+
 def sliding(fn:Callable, # (rows, n) windows of each x -> (rows,) array or tuple of arrays
             n:int,       # window length in bars
             *xs):        # arrays of equal length
-    "`fn(*windows)` on the trailing `n`-bar windows (rows, n) of each array in `xs`, by chunks; NaN for the first n-1 rows (and before `only_last`'s rows)."
-    N, skip = len(xs[0]), unread_rows(len(xs[0]), n)
-    if skip: return nan_before(skip, sliding(fn, n, *(x[skip:] for x in xs)))   # windows nobody reads are not computed
+    "`fn(*windows)` on the trailing `n`-bar windows (rows, n) of each array in `xs`, by chunks; NaN for the first n-1 rows (and rows `only_rows` leaves out)."
+    N = len(xs[0])
     xs = [np.ascontiguousarray(x, np.float64) if N >= n else np.concatenate((np.full(n - N, x[0]), x)) for x in xs]  # too short: one padded window
-    wins = [_windows(x, n) for x in xs]
-    parts = [fn(*(w[i:i + CHUNK] for w in wins)) for i in range(0, len(wins[0]), CHUNK)]
+    ends = window_ends(N, n)
+    blank = not len(ends)
+    if blank: ends = np.array([len(xs[0]) - 1])                # one window, for the shape of fn's output; every row stays NaN
+    wins, starts = [_windows(x, n) for x in xs], ends - n + 1
+    parts = [fn(*(_take(w, starts[i:i + CHUNK]) for w in wins)) for i in range(0, len(starts), CHUNK)]
     single = isinstance(parts[0], np.ndarray)
-    outs = [np.concatenate((np.full(n - 1, np.nan), *p))[-N:] for p in ([parts] if single else zip(*parts))]
-    if N < n:
-        for o in outs: o[:] = np.nan
+    outs = [np.full(N, np.nan) for _ in range(1 if single else len(parts[0]))]
+    if not blank:
+        for o, p in zip(outs, [parts] if single else zip(*parts)): o[ends] = np.concatenate(p)
     return outs[0] if single else tuple(outs)
 
 def _extreme(filter1d:Callable, x:np.ndarray, n:int) -> np.ndarray:
