@@ -151,29 +151,22 @@ def tail_mismatches(engine:FeatureEngine, candles:pd.DataFrame,
 
 # %% ../nbs/01d_features.ipynb #2cb0e8ec
 def _unit_scaled(joined:pd.DataFrame, n:int) -> pd.DataFrame:
-    "Tails of `n` rows put end to end, each divided by its last close (prices) and its largest volume: the features do not change, no level carries over."
-    out = joined.copy()
-    last_close = out["close"].to_numpy()[n - 1::n]
-    for c in ("open", "high", "low", "close"): out[c] = out[c].to_numpy() / np.repeat(last_close, n)
+    "Tails of `n` rows end to end, each divided by its last close (prices) and its largest volume: no feature changes, no level carries over."
+    out, k = joined.copy(), len(joined) // n
+    last_close = np.repeat(out["close"].to_numpy()[n - 1::n], n)
+    for c in ("open", "high", "low", "close"): out[c] = out[c].to_numpy() / last_close
     if "volume" in out:
-        peak = out["volume"].to_numpy().reshape(-1, n).max(1)
+        peak = out["volume"].to_numpy().reshape(k, n).max(1)
         out["volume"] = out["volume"].to_numpy() / np.repeat(np.where(peak > 0, peak, 1.0), n)
     return out
 
 @patch
-def transform_tails(self:FeatureEngine, tails:list, # one instrument's candles each (time-indexed), `warmup + last` rows or more
-                    last:int=1) -> pd.DataFrame:
-    "The features of the last `last` rows of each of `tails`, stacked in their order: one engine pass per kind of bar (intraday, daily)."
-    n = last + self.warmup
-    if short := [i for i, t in enumerate(tails) if len(t) < n]: raise ValueError(f"tails {short[:5]} have fewer than warm-up + last = {n} rows")
-    if self.ffill_gaps: return pd.concat([self.transform(t, last) for t in tails])   # a fill would cross tails
-    kinds = np.array([is_intraday(t.index) for t in tails])
-    order = np.r_[np.flatnonzero(kinds), np.flatnonzero(~kinds)]     # intraday tails first: the engine picks time features by bar kind
-    parts = []
-    for group in (order[:kinds.sum()], order[kinds.sum():]):
-        if not len(group): continue
-        joined = _unit_scaled(pd.concat([tails[i].iloc[len(tails[i]) - n:] for i in group]), n)
-        with only_rows((np.arange(len(group))[:, None] * n + np.arange(last)).ravel()): F = self._one(joined)
-        parts.append(F.iloc[(np.arange(1, len(group) + 1)[:, None] * n - last + np.arange(last)).ravel()])
-    back = (np.argsort(order)[:, None] * last + np.arange(last)).ravel()
-    return (parts[0] if len(parts) == 1 else pd.concat(parts)).iloc[back]
+def transform_joined(self:FeatureEngine, joined:pd.DataFrame, # tails of `n` rows end to end: one instrument's candles each, all intraday or all not
+                     n:int,        # rows per tail, at least `warmup + last`
+                     last:int=1) -> pd.DataFrame:
+    "The features of the last `last` rows of each tail of `joined`, in one pass that computes only the windows ending there."
+    if n < self.warmup + last or len(joined) % n: raise ValueError(f"tails of {n} rows cannot give {last} row(s) each: the features need a warm-up of {self.warmup} rows, and {len(joined)} rows must be whole tails")
+    k = len(joined) // n
+    if self.ffill_gaps: return pd.concat([self.transform(joined.iloc[i * n:(i + 1) * n], last) for i in range(k)])  # a fill would cross tails
+    with only_rows((np.arange(k)[:, None] * n + np.arange(last)).ravel()): F = self._one(_unit_scaled(joined, n))
+    return F.iloc[(np.arange(1, k + 1)[:, None] * n - last + np.arange(last)).ravel()]

@@ -27,7 +27,7 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 __all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
            'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
            'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
-           'PredictionStream', 'new_candles', 'update_streams']
+           'candle_arrays', 'PredictionStream', 'new_candles', 'update_streams']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -257,12 +257,26 @@ def attempt(fn, *args):
     try: return fn(*args)
     except ValueError as e: return e
 
+def candle_arrays(candles:pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    "A candle frame's times (int64 ns since the epoch, UTC) and its (n, 5) open high low close volume."
+    return candles.index.as_unit("ns").asi8, candles[list(CANDLE_COLUMNS)].to_numpy(np.float64)
+
+def _joined_frame(tails:list, n:int) -> pd.DataFrame:
+    "The last `n` candles of each (times, values) tail, end to end, as one candle frame (times that are not one series)."
+    times, values = np.concatenate([t[-n:] for t, _ in tails]), np.concatenate([v[-n:] for _, v in tails])
+    return pd.DataFrame(values, index=pd.DatetimeIndex(times.view("datetime64[ns]"), name="time").tz_localize("UTC"), columns=list(CANDLE_COLUMNS))
+
 @patch
-def features_of(self:NatronPredictor, tails:list, rows:int) -> list:
-    "Unscaled features (rows, f) of the last `rows` candles of each of `tails` (one instrument each, `rows + warmup` candles or more), "
-    "in one engine pass (`FeatureEngine.transform_tails`); or the `ValueError` that pass raised, for each."
-    X = attempt(lambda: self.ordered(self.engine.transform_tails(tails, rows)))
-    return [X] * len(tails) if isinstance(X, Exception) else np.split(X, len(tails))
+def features_of(self:NatronPredictor, tails:list, # (times, values) of each history's last `rows + warmup` candles or more, as `candle_arrays`
+                intraday:list, rows:int) -> list:
+    "Unscaled features (rows, f) of the last `rows` candles of each tail, in one engine pass per kind of bar (`intraday` or not); or the `ValueError` of its pass."
+    out, n = [None] * len(tails), rows + self.warmup
+    for kind in (True, False):                 # the engine picks its time features from the bar spacing of the frame
+        idx = [i for i, k in enumerate(intraday) if k == kind]
+        if not idx: continue
+        X = attempt(lambda: self.ordered(self.engine.transform_joined(_joined_frame([tails[i] for i in idx], n), n, rows)))
+        for k, i in enumerate(idx): out[i] = X if isinstance(X, Exception) else X[k * rows:(k + 1) * rows]
+    return out
 
 @patch
 def predict_many(self:NatronPredictor, windows:list) -> list:
@@ -281,23 +295,25 @@ def predict_histories(self:NatronPredictor, histories:list) -> list:
     tails = [attempt(self.history, h, False) for h in histories]
     ok = [i for i, t in enumerate(tails) if not isinstance(t, Exception)]
     windows = list(tails)
-    for i, X in zip(ok, self.features_of([tails[i] for i in ok], self.window)):
+    for i, X in zip(ok, self.features_of([candle_arrays(tails[i]) for i in ok], [is_intraday(tails[i].index) for i in ok], self.window)):
         windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t.index[-self.window:]), t.index[-1:]), X, tails[i])
     return self.predict_many(windows)
 
 # %% ../nbs/05_inference.ipynb #a72dfe71
 class PredictionStream:
-    "Predictions candle by candle from a feature cache: the scaled window and the last `warmup + 2` candles."
+    "Predictions candle by candle from a feature cache: the scaled window, and the times and values of the last `warmup + 2` candles."
     def __init__(self, predictor:NatronPredictor, history:pd.DataFrame):
         self.predictor = predictor
         self.window, _ = predictor.prepare(history)                      # (t, f) scaled features
-        self.candles = history.iloc[len(history) - predictor.warmup - 2:]
+        self.times, self.values = candle_arrays(history.iloc[len(history) - predictor.warmup - 2:])
+        self.intraday = is_intraday(history.index)
 
-    def step(self, new:pd.DataFrame) -> tuple[pd.DataFrame, bool]:
-        "The cached candles after `new` (a validated one-row candle frame), and whether it replaces the last one (the forming bar)."
-        t, last = new.index[0], self.candles.index[-1]
-        if t < last: raise CandleError(f"candle at {t} is older than the last candle, at {last}: send the forming bar (same time) or a newer one")
-        return pd.concat([self.candles.iloc[:-1] if t == last else self.candles.iloc[1:], new]), bool(t == last)
+    def step(self, t:int, row:np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+        "The cached times and values after a candle at `t` (ns, UTC) with values `row`, and whether it replaces the last one (the forming bar)."
+        last = self.times[-1]
+        if t < last: raise CandleError(f"candle at {_utc(t)} is older than the last candle, at {_utc(last)}: send the forming bar (same time) or a newer one")
+        keep = slice(None, -1) if t == last else slice(1, None)
+        return np.append(self.times[keep], t), np.vstack((self.values[keep], row)), bool(t == last)
 
     def update(self, candle) -> dict:
         "The prediction after `candle`: a new candle, or the last one revised (same time)."
@@ -305,20 +321,23 @@ class PredictionStream:
         if isinstance(out, Exception): raise out
         return out
 
-def _one_candle(candle) -> pd.DataFrame:
-    "A one-row candle frame, or a mapping with time and open high low close volume, as a validated one-row frame."
+def _utc(t:int) -> pd.Timestamp: return pd.Timestamp(t, unit="ns", tz="UTC")
+
+def _one_candle(candle) -> tuple[int, np.ndarray]:
+    "A one-row candle frame, or a mapping with time and open high low close volume, validated, as (time, values)."
     new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
     if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
-    return new
+    times, values = candle_arrays(new)
+    return times[0], values[0]
 
 def new_candles(candles:list) -> list:
-    "Each of `candles` (as `_one_candle` takes them) as a validated one-row frame, or its `CandleError`; mappings are checked together, one by one only if one fails."
+    "Each of `candles` (as `_one_candle` takes them) as (time, values), or its `CandleError`; mappings are checked together, one by one only if one fails."
     if len(candles) > 1 and all(isinstance(c, Mapping) for c in candles):
         try:
-            values = {k: np.asarray([c.get(k) for c in candles], dtype=np.float64) for k in CANDLE_COLUMNS}
-            batch = pd.DataFrame(values, index=_time_index([c.get("time") for c in candles]))   # times of many streams: not one series
+            batch = pd.DataFrame(np.asarray([[c.get(k) for k in CANDLE_COLUMNS] for c in candles], dtype=np.float64),
+                                 index=_time_index([c.get("time") for c in candles]), columns=list(CANDLE_COLUMNS))  # times of many streams: not one series
             check_candle_values(batch)
-            return [batch.iloc[[i]] for i in range(len(candles))]
+            return list(zip(*candle_arrays(batch)))
         except (CandleError, TypeError, ValueError): pass                 # a bad candle among them: find whose, with its message
     return [attempt(_one_candle, c) for c in candles]
 
@@ -326,16 +345,16 @@ def update_streams(streams:list, candles:list) -> list:
     "The prediction of each stream after its candle (or the `ValueError` it raised, the stream unchanged): features in one engine pass, the model in one."
     if not streams: return []
     p = streams[0].predictor
-    steps = [x if isinstance(x, Exception) else attempt(s.step, x) for s, x in zip(streams, new_candles(candles))]
+    steps = [x if isinstance(x, Exception) else attempt(s.step, *x) for s, x in zip(streams, new_candles(candles))]
     ok = [i for i, x in enumerate(steps) if not isinstance(x, Exception)]
     windows = list(steps)
-    for i, X in zip(ok, p.features_of([steps[i][0] for i in ok], 1)):
-        (tail, replace), w = steps[i], streams[i].window
-        step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), tail.index[-1:])]), tail.index[-1:])
+    for i, X in zip(ok, p.features_of([steps[i][:2] for i in ok], [streams[i].intraday for i in ok], 1)):
+        (times, _, replace), w, t = steps[i], streams[i].window, pd.DatetimeIndex([_utc(steps[i][0][-1])], name="time")
+        step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), t)]), t)
         windows[i] = X if isinstance(X, Exception) else attempt(step, X)
     out = p.predict_many(windows)
     for i, r in enumerate(out):
-        if not isinstance(r, Exception): streams[i].window, streams[i].candles = windows[i][0], steps[i][0]
+        if not isinstance(r, Exception): streams[i].window, (streams[i].times, streams[i].values, _) = windows[i][0], steps[i]
     return out
 
 @patch
