@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 
 # %% ../nbs/05_inference.ipynb #adad1c60
 from __future__ import annotations
-import logging, tempfile
+import logging, operator, tempfile
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -111,17 +111,21 @@ def _time_index(values:list) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(idx, name="time").as_unit("ns")
     except (ValueError, TypeError, OverflowError) as e: raise CandleError(f"time: {e}") from None
 
+_WIRE = operator.itemgetter("time", *CANDLE_COLUMNS)   # a candle's fields, in frame order
+
 def candle_frame(records) -> pd.DataFrame:
     "Candles given as mappings with `time` and `open high low close volume` -> a validated candle frame (or `CandleError`)."
     records = list(records)
     if not records: raise CandleError("no candles")
-    cols = {c: [r.get(c) for r in records] for c in ("time", *CANDLE_COLUMNS)}
-    for c, v in cols.items():
-        if None in v: raise CandleError(f"candle {v.index(None)} has no {c} (missing or null)")
-    df = pd.DataFrame({c: cols[c] for c in CANDLE_COLUMNS}, index=_time_index(cols["time"]))
-    for c in CANDLE_COLUMNS:
-        if pd.api.types.is_integer_dtype(df[c]): df[c] = df[c].astype("float64")
-    return validate_candles(df)
+    try: times, *cols = zip(*map(_WIRE, records))                # columns in one pass in C: a history is hundreds of candles
+    except KeyError: times, cols = None, []
+    if times is None or any(None in c for c in (times, *cols)):
+        i, c = next((i, c) for i, r in enumerate(records) for c in ("time", *CANDLE_COLUMNS) if r.get(c) is None)
+        raise CandleError(f"candle {i} has no {c} (missing or null)")
+    arrays = [np.asarray(c) for c in cols]
+    if all(a.dtype.kind in "iuf" for a in arrays): df = pd.DataFrame(np.column_stack(arrays).astype(np.float64), columns=list(CANDLE_COLUMNS))
+    else: df = pd.DataFrame({c: a.astype(np.float64) if a.dtype.kind in "iu" else a for c, a in zip(CANDLE_COLUMNS, arrays)})  # validation names the column
+    return validate_candles(df.set_axis(_time_index(list(times))))
 
 # %% ../nbs/05_inference.ipynb #45f17526
 DIRECTION_COLUMNS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob
