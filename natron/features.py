@@ -165,7 +165,8 @@ def transform_joined(self:FeatureEngine, joined:pd.DataFrame, # tails of `n` row
                      n:int,        # rows per tail, at least `warmup + last`
                      last:int=1) -> pd.DataFrame:
     "The features of the last `last` rows of each tail of `joined`, in one pass that computes only the windows ending there."
-    if n < self.warmup + last or len(joined) % n: raise ValueError(f"tails of {n} rows cannot give {last} row(s) each: the features need a warm-up of {self.warmup} rows, and {len(joined)} rows must be whole tails")
+    if n < self.warmup + last or len(joined) % n:
+        raise ValueError(f"tails of {n} rows cannot give {last} row(s) each: the features need a warm-up of {self.warmup} rows, and {len(joined)} rows must be whole tails")
     k = len(joined) // n
     if self.ffill_gaps: return pd.concat([self.transform(joined.iloc[i * n:(i + 1) * n], last) for i in range(k)])  # a fill would cross tails
     with only_rows((np.arange(k)[:, None] * n + np.arange(last)).ravel()): F = self._one(_unit_scaled(joined, n))

@@ -353,7 +353,8 @@ def update_streams(streams:list, candles:list) -> list:
     ok = [i for i, x in enumerate(steps) if not isinstance(x, Exception)]
     windows = list(steps)
     for i, X in zip(ok, p.features_of([steps[i][:2] for i in ok], [streams[i].intraday for i in ok], 1)):
-        (times, _, replace), w, t = steps[i], streams[i].window, pd.DatetimeIndex([_utc(steps[i][0][-1])], name="time")
+        (times, _, replace), w = steps[i], streams[i].window
+        t = pd.DatetimeIndex([_utc(times[-1])], name="time")
         step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), t)]), t)
         windows[i] = X if isinstance(X, Exception) else attempt(step, X)
     out = p.predict_many(windows)
