@@ -273,6 +273,7 @@ def walk_forward(candles:pd.DataFrame, fit:Callable, folds, labels:pd.DataFrame|
         if retrain: predict = fit(candles.iloc[fit_rows], candles.iloc[val_rows])
         pred = predict(candles[(times >= times[train].min()) & (times <= times[test].max())])
         v, t = candles.index[val_rows], candles.index[test]
+        if labels is not None and "rl_action" not in pred: pred = calibrate(pred, labels, v)   # as the scoreboard does, on the slice
         threshold = None if "rl_action" in pred else choose_threshold(pred.reindex(v), lambda p: run(v, p))[0]
         bt, bh = run(t, _positions(pred.reindex(t), threshold)), run(t, buy_and_hold(close.loc[t]))
         row = dict(fold=i, train_start=times[fit_rows].min(), val_start=times[val_rows].min(), test_start=times[test].min(),
