@@ -16,12 +16,12 @@ import pandas as pd
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
            'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS',
-           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'validate_candles', 'repair_candles', 'broker_to_utc',
-           'broker_time_fit', 'detect_broker_time', 'sniff_format', 'read_csv_candles', 'read_mt5_export',
-           'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked', 'write_sqlite', 'infer_timeframe',
-           'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients',
-           'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch',
-           'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles']
+           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'check_candle_values', 'validate_candles', 'repair_candles',
+           'broker_to_utc', 'broker_time_fit', 'detect_broker_time', 'sniff_format', 'read_csv_candles',
+           'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked', 'write_sqlite',
+           'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions',
+           'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize',
+           'yfinance_fetch', 'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -52,7 +52,8 @@ def _check_index(df:pd.DataFrame) -> None:
     if not idx.is_monotonic_increasing:
         _fail("unsorted timestamps (time goes backwards)", df, np.r_[False, np.diff(idx.asi8) < 0])
 
-def _check_values(df:pd.DataFrame) -> None:
+def check_candle_values(df:pd.DataFrame) -> None:
+    "The candle contract's value rules (columns, numbers, finite, positive prices, high and low around open and close, volume >= 0); `CandleError` naming the rows that break one."
     missing = [c for c in CANDLE_COLUMNS if c not in df.columns]
     if missing: raise CandleError(f"missing columns: {missing} (have {list(df.columns)})")
     for c in CANDLE_COLUMNS:
@@ -75,7 +76,7 @@ def validate_candles(df:pd.DataFrame) -> pd.DataFrame:
             except CandleError as e: raise CandleError(f"symbol {sym}: {e}") from None
         return df
     _check_index(df)
-    _check_values(df)
+    check_candle_values(df)
     return df
 
 # %% ../nbs/00_data.ipynb #04c06606

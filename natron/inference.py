@@ -16,8 +16,7 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
-from .data import CANDLE_COLUMNS, REGIMES, CandleError, synthetic_market, validate_candles
-from .data import _check_values as check_candle_values   # the candle contract's value rules, for rows whose times are not one series
+from .data import CANDLE_COLUMNS, REGIMES, CandleError, check_candle_values, synthetic_market, validate_candles
 from .features import FeatureEngine, is_intraday
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
