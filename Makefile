@@ -64,7 +64,7 @@ test: browser sync lint
 	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
 	@echo "every natron module imports in a fresh process"
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/pytest tests/
+	$(BIN)/pytest tests/ --durations=10
 
 lab: install
 	$(BIN)/jupyter lab
