@@ -108,11 +108,13 @@ class Scorer:
 
     async def _start_worker(self, k:int):
         "A new worker `k` (its sessions, if it had any, are lost); ready once it has loaded the model."
+        # spawned from a thread: starting a process writes the model into a pipe that the child reads only after importing torch,
+        # seconds in which the event loop must go on serving
         self.ready[k], self.sessions = False, {key: v for key, v in self.sessions.items() if v[0] != k}
         if k < len(self.pools): self.pools[k].shutdown(wait=False, cancel_futures=True)
         else: self.pools.append(None)
         self.pools[k] = self._pool(k)
-        await asyncio.wrap_future(self._call(k, []))
+        await asyncio.wrap_future(await asyncio.to_thread(self._call, k, []))
         self.ready[k] = True
 
     def _alive(self, k:int) -> bool:
@@ -159,7 +161,7 @@ class Scorer:
         try: return await fut
         finally: self.load[k] -= 1
 
-    def _idlest(self) -> int: return min(range(self.batch_lane), key=self.load.__getitem__)   # a scoring worker, never the batch lane
+    def _idlest(self) -> int: return min(range(self.batch_lane), key=lambda k: (not self.ready[k], self.load[k]))   # a ready scoring worker first; never the batch lane
 
 # %% ../nbs/06a_scoring.ipynb #ec05b5c3
 @patch
@@ -168,6 +170,7 @@ async def _loop(self:Scorer, k:int):
     q, most = self.queues[k], 1 if k == self.batch_lane else self.max_batch
     while True:
         jobs = [await q.get()]
+        while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
         while len(jobs) < most and not q.empty(): jobs.append(q.get_nowait())
         self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
