@@ -119,7 +119,7 @@ def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
 
 # %% ../nbs/06b_rest.ipynb #ae684c77
 def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True, **scoring) -> FastAPI:
-    "The natron REST API around `predictor`: candle times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); with `api_key`, every request must carry it in X-API-Key."
+    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: required in X-API-Key."
     scorer, started, broker_time = Scorer(predictor, **scoring), time.time(), live_broker_time(broker_time)
     async def wire(request): return in_broker_time(await read_body(request, max_body), broker_time)   # what the scorer gets
     @asynccontextmanager
