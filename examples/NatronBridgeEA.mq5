@@ -7,6 +7,8 @@
 //| an error it opens the session again with the full history.       |
 //|                                                                  |
 //| 1. natron bridge --model natron_v2.pt --port 9000                |
+//|    --broker-time mt5 (your broker's clock; then ServerTimes=true:|
+//|    the bridge converts every bar's time, across DST switches).   |
 //| 2. MetaTrader 5: Tools > Options > Expert Advisors: add the      |
 //|    bridge host (127.0.0.1) to the list of allowed addresses.     |
 //| 3. Attach the EA to a chart of the timeframe the model knows.    |
@@ -28,6 +30,7 @@ input bool   EnableTrading = false;       // false: only show the predictions
 input double Lots          = 0.10;        // volume of a position
 input ulong  MagicNumber   = 20240101;    // marks this EA's positions
 input uint   TimeoutMs     = 5000;        // connect / request timeout
+input bool   ServerTimes   = false;       // true: send bar times on the broker's clock, for a bridge started with --broker-time
 
 int      g_socket   = INVALID_HANDLE;
 int      g_bars     = 0;                  // closed bars the session is opened with
@@ -155,11 +158,15 @@ bool Request(const string message, string &reply)
    return false;
   }
 
-//--- one bar as the bridge wants it: time in UTC epoch seconds, prices with the symbol's digits
+//--- one bar as the bridge wants it: time in epoch seconds (UTC, or the broker's clock with ServerTimes), prices with the symbol's digits
 string CandleJson(const MqlRates &rate)
   {
-   long shift = (long)(TimeTradeServer() - TimeGMT());         // broker server time minus UTC
-   shift = (long)MathRound(shift / 1800.0) * 1800;              // to whole half hours
+   long shift = 0;                                              // ServerTimes: the bridge converts each time (--broker-time)
+   if(!ServerTimes)
+     {
+      shift = (long)(TimeTradeServer() - TimeGMT());            // broker server time minus UTC *now*: an hour off for bars
+      shift = (long)MathRound(shift / 1800.0) * 1800;           // before a daylight-saving switch (to whole half hours)
+     }
    return StringFormat("{\"time\":%I64d,\"open\":%s,\"high\":%s,\"low\":%s,\"close\":%s,\"volume\":%I64d}",
                        (long)rate.time - shift, DoubleToString(rate.open, _Digits), DoubleToString(rate.high, _Digits),
                        DoubleToString(rate.low, _Digits), DoubleToString(rate.close, _Digits), rate.tick_volume);

@@ -6,19 +6,19 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
-import asyncio, hmac, json, logging, os, signal, socket, uuid
+import asyncio, hmac, json, logging, os, signal, socket, time, uuid
 import pandas as pd
 from fastcore.basics import patch
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, Busy, check_binding, candle_records, model_info, owner, session_id
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['log', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'LineTooLong', 'read_line', 'Bridge', 'BridgeError',
-           'BridgeClient', 'run_bridge']
+__all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'LineTooLong', 'read_line', 'Bridge',
+           'BridgeError', 'BridgeClient', 'run_bridge']
 
 # %% ../nbs/06c_bridge.ipynb #62e13d28
-log = logging.getLogger(__name__)
+log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
 MAX_CONNECTIONS = 512                  # connections a bridge serves at once; more are answered with an error and closed
 FIRST_MESSAGE_TIMEOUT = 10.0           # seconds a new connection has to speak (to authenticate, with a token)
 IDLE_TIMEOUT = 2 * 3600.0              # seconds a connection may stay silent (an H1 expert advisor speaks once an hour)
@@ -43,10 +43,10 @@ def _error(msg:str) -> dict: return {"type": "error", "error": msg}
 class Bridge:
     "The MetaTrader bridge: newline-delimited JSON over TCP in front of a `Scorer`."
     def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
-                 first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, **scoring):
-        "`scoring` goes to the `Scorer` (e.g. `workers`, `session_ttl`)."
+                 first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, broker_time:str="utc", access_log:bool=True, **scoring):
+        "`broker_time`: the clock of the candle times clients send; `access_log`: connection and error lines; `scoring` goes to the `Scorer` (e.g. `workers`)."
         self.predictor, self.token, self.max_line, self.max_connections = predictor, token, max_line, max_connections
-        self.first_timeout, self.idle_timeout = first_timeout, idle_timeout
+        self.first_timeout, self.idle_timeout, self.broker_time, self.access_log = first_timeout, idle_timeout, live_broker_time(broker_time), access_log
         self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> writer
 
     async def start(self, host:str="127.0.0.1", port:int=9000) -> Bridge:
@@ -68,11 +68,14 @@ class Bridge:
 @patch
 async def handle(self:Bridge, reader, writer):
     "Serve one connection until the client closes it, fails authentication, or stays silent too long."
+    cid, peer, t0 = uuid.uuid4().hex[:8], "%s:%s" % writer.get_extra_info("peername")[:2], time.monotonic()
     if len(self.connections) >= self.max_connections:
+        self._access("bridge connection %s from %s refused: %d connections already", cid, peer, self.max_connections)
         writer.write(json.dumps(_error(f"the bridge serves {self.max_connections} connections already: try again later")).encode() + b"\n")
         return writer.close()
     self.connections[asyncio.current_task()] = writer
-    conn = {"authed": self.token is None, "close": False, "owner": "", "heard": False}
+    conn = {"authed": self.token is None, "close": False, "owner": "", "heard": False, "session": None, "messages": 0, "errors": 0}
+    self._access("bridge connection %s from %s opened", cid, peer)
     try:
         while not conn["close"]:
             wait = self.idle_timeout if conn["heard"] else self.first_timeout
@@ -82,25 +85,34 @@ async def handle(self:Bridge, reader, writer):
             else:
                 if line is None: break
                 if not line.strip(): continue
+                conn["messages"] += 1
                 try: reply = await self.answer(line, conn)
                 except Exception as e:                             # a bug, not a bad message: answered, logged with an id
                     rid = uuid.uuid4().hex[:12]
-                    log.error("bridge message failed (request id %s)", rid, exc_info=e)
+                    log.error("bridge message failed (connection %s, session %r, request id %s)", cid, conn["session"], rid, exc_info=e)
                     reply = _error(f"internal server error (request id {rid})")
                 conn["heard"] = conn["authed"]
+            if reply["type"] == "error":
+                conn["errors"] += 1
+                self._access("bridge connection %s session %r error: %s", cid, conn["session"], reply["error"])
             writer.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
             await writer.drain()
     except ConnectionError: pass                                   # the client went away: only this connection ends
     finally:
         self.connections.pop(asyncio.current_task(), None)
         writer.close()
+        self._access("bridge connection %s closed after %d message(s), %d error(s), %.1f s", cid, conn["messages"], conn["errors"], time.monotonic() - t0)
+
+@patch
+def _access(self:Bridge, *args):
+    if self.access_log: access.info(*args)
 
 @patch
 async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     "The reply to one line."
     try: msg = json.loads(line)
     except (ValueError, RecursionError) as e: return _error(f"malformed JSON: {e}")
-    kind = msg.get("type") if isinstance(msg, dict) else None
+    kind, conn["session"] = (msg.get("type"), msg.get("session")) if isinstance(msg, dict) else (None, None)
     if kind == "auth":
         conn["authed"] = self.token is None or hmac.compare_digest(str(msg.get("token", "")).encode(), self.token.encode())
         conn["close"], conn["owner"] = not conn["authed"], owner(self.token)
@@ -109,11 +121,12 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     if kind == "ping": return {"type": "pong"}
     if kind == "info": return {"type": "info", "data": model_info(self.predictor)}
     try:
-        if kind == "predict": return {"type": "prediction", "data": await self.scorer.predict(msg)}
+        data = in_broker_time(msg, self.broker_time)                       # candle times in the bridge's clock
+        if kind == "predict": return {"type": "prediction", "data": await self.scorer.predict(data)}
         if kind in ("open", "update", "close"):
             key = (conn["owner"], session_id(msg.get("session")))
-            if kind == "open": return {"type": "opened", **await self.scorer.open(key, msg)}
-            if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, msg)}
+            if kind == "open": return {"type": "opened", **await self.scorer.open(key, data)}
+            if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, data)}
             await self.scorer.close(key)
             return {"type": "closed", "session": key[1]}
     except (ValueError, Busy) as e: return _error(str(e))
@@ -154,8 +167,8 @@ class BridgeClient:
     def __exit__(self, *exc): self.close()
 
 # %% ../nbs/06c_bridge.ipynb #6a2d7aad
-async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, scoring:dict) -> None:
-    bridge = await Bridge(predictor, token, max_line, **scoring).start(host, port)
+async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, options:dict) -> None:
+    bridge = await Bridge(predictor, token, max_line, **options).start(host, port)
     log.info("natron bridge listening on %s:%d", host, bridge.port)
     stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM): loop.add_signal_handler(sig, stop.set)
@@ -164,8 +177,10 @@ async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|N
         await bridge.close()
         log.info("natron bridge stopped")
 
-def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None, **scoring) -> None:
+def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None,
+               broker_time:str="utc", access_log:bool=True, **scoring) -> None:
     "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; beyond loopback only with a token (or $NATRON_BRIDGE_TOKEN); `scoring` as `Scorer`'s."
     token = token or os.environ.get("NATRON_BRIDGE_TOKEN")
     check_binding(host, token, "a token (--token or $NATRON_BRIDGE_TOKEN)")
-    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, {"workers": workers, **scoring}))
+    options = {"workers": workers, "broker_time": broker_time, "access_log": access_log, **scoring}
+    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, options))

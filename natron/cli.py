@@ -212,12 +212,14 @@ def _secret(a, name:str, env:str) -> str|None:
 
 def _serve(a):
     from natron.rest import serve
-    try: serve(a.model, a.host, a.port, api_key=_secret(a, "api_key", "NATRON_API_KEY"), **_scoring(a))
+    try: serve(a.model, a.host, a.port, api_key=_secret(a, "api_key", "NATRON_API_KEY"), max_body=a.max_body, broker_time=a.broker_time,
+               access_log=a.access_log, **_scoring(a))
     except KeyboardInterrupt: pass          # uvicorn re-raises SIGINT after its graceful shutdown: nothing left to do
 
 def _bridge(a):
     from natron.bridge import run_bridge
-    run_bridge(a.model, a.host, a.port, token=_secret(a, "token", "NATRON_BRIDGE_TOKEN"), max_line=a.max_line, **_scoring(a))
+    run_bridge(a.model, a.host, a.port, token=_secret(a, "token", "NATRON_BRIDGE_TOKEN"), max_line=a.max_line, broker_time=a.broker_time,
+               access_log=a.access_log, **_scoring(a))
 
 def _predict(a):
     from natron.agent import predict_db, risk_dashboard
@@ -235,9 +237,15 @@ def _add_serving(sub):
         s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
         s.add_argument("--session-ttl", type=float, default=None, help="seconds a streaming session lives without an update (default: a day)")
         s.add_argument("--max-sessions", type=int, default=None, help="streaming sessions held at most (default: 1000, fewer if their caches pass 256 MB)")
+        s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of the candle times clients send, converted to UTC before "
+                       "scoring (answers carry UTC): utc, UTC+N / UTC-N (fixed), or mt5 (UTC+2 winter / UTC+3 summer on US DST dates). "
+                       "Not auto, as in data import: detection needs weeks of history with weekend breaks, and a session update is one candle")
+        s.add_argument("--no-access-log", dest="access_log", action="store_false",
+                       help="no access lines (one per request, or per connection and error) on the natron.access logger")
         if name == "serve":
             s.add_argument("--api-key-file", help="a file holding the key required on every request (or set NATRON_API_KEY)")
             s.add_argument("--api-key", help="the key itself: visible to every local user through ps, prefer the file or the variable")
+            s.add_argument("--max-body", type=int, default=16 << 20, help="largest accepted request body, bytes (larger: 413 naming the limit)")
         else:
             s.add_argument("--token-file", help="a file holding the handshake token (or set NATRON_BRIDGE_TOKEN)")
             s.add_argument("--token", help="the token itself: visible to every local user through ps, prefer the file or the variable")

@@ -7,18 +7,20 @@ Docs: https://natron-dev.github.io/natron/protocol.html.md"""
 # %% ../nbs/06_protocol.ipynb #59acedee
 from __future__ import annotations
 import hashlib, ipaddress, math, re
+from dataclasses import dataclass
 from typing import Annotated, Literal
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 import natron
-from .data import CandleError
+from .data import CandleError, broker_to_utc
 from .inference import NatronPredictor, candle_frame
 
 # %% auto #0
-__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'CandleIn', 'PredictRequest',
-           'describe', 'InvalidJSON', 'parse_request', 'candle_records', 'CandleRequest', 'parse_candle',
-           'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner', 'Prediction', 'BatchPredictions',
-           'json_safe', 'Busy', 'model_info', 'is_loopback', 'check_binding']
+__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'TZ_SUFFIX', 'CandleIn',
+           'PredictRequest', 'describe', 'InvalidJSON', 'BrokerTimed', 'parse_request', 'candle_records',
+           'CandleRequest', 'parse_candle', 'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner',
+           'live_broker_time', 'in_broker_time', 'from_broker', 'Prediction', 'BatchPredictions', 'json_safe', 'Busy',
+           'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
@@ -58,9 +60,21 @@ def _validate(model, data) -> BaseModel:
         if first["type"] == "json_invalid": raise InvalidJSON(f"body is not valid JSON: {first['msg']}") from None
         raise CandleError(describe(e.errors())) from None
 
+@dataclass(frozen=True)
+class BrokerTimed:
+    "A request (raw JSON or decoded) whose candle times are a broker's wall clock under `convention` (see Broker time, below)."
+    data: object
+    convention: str
+
+def _untag(data) -> tuple: return (data.data, data.convention) if isinstance(data, BrokerTimed) else (data, "utc")
+
 def parse_request(data) -> pd.DataFrame:
-    "A request — raw JSON bytes, or already decoded — as a validated candle frame; `InvalidJSON`, or `CandleError` naming the problem."
-    return _validate(PredictRequest, data).frame()
+    "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as a validated UTC candle frame; `InvalidJSON`, or `CandleError` naming the problem."
+    data, convention = _untag(data)
+    req = _validate(PredictRequest, data)
+    frame = req.frame()
+    if convention != "utc": frame.index = from_broker(frame.index, [c.time for c in req.candles], convention)
+    return frame
 
 def candle_records(candles:pd.DataFrame) -> list[dict]:
     "A candle frame as wire records: `time` in epoch seconds, then open high low close volume."
@@ -76,8 +90,12 @@ class CandleRequest(BaseModel):
     candle: CandleIn
 
 def parse_candle(data) -> dict:
-    "A session update — raw JSON bytes, or already decoded — as one candle record (`candle_frame` checks the candle contract)."
-    return _validate(CandleRequest, data).candle.__dict__
+    "A session update — raw JSON bytes, or already decoded, or either `BrokerTimed` — as one candle record with a UTC time (`candle_frame` checks the candle contract)."
+    data, convention = _untag(data)
+    candle = _validate(CandleRequest, data).candle.__dict__
+    if convention == "utc": return candle
+    utc = from_broker(candle_frame([candle]).index, [candle["time"]], convention)
+    return {**candle, "time": (utc[0] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)}
 
 class SessionError(ValueError): "A streaming session request that cannot be served; the message says why and what to do."
 class UnknownSession(SessionError): "No such session for this key or token: never opened, closed, expired, or lost with its worker."
@@ -91,6 +109,29 @@ def session_id(value) -> str:
 def owner(secret:str|None) -> str:
     "Who a session belongs to: a digest of the API key or bridge token it was opened with ('' on a server without one)."
     return hashlib.sha256(secret.encode()).hexdigest()[:16] if secret else ""
+
+# %% ../nbs/06_protocol.ipynb #a7546579
+TZ_SUFFIX = re.compile(r"[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d(?::?\d\d)?)$", re.I)   # an ISO time with its own offset
+
+def live_broker_time(convention:str) -> str:
+    "`convention` if live candle times can be read in it (utc, UTC+N / UTC-N, mt5); else `ValueError` saying why."
+    if str(convention).strip().lower() == "auto":
+        raise ValueError("--broker-time auto cannot read live candles: detection needs weeks of history with weekend breaks, "
+                         "and a session update is one candle; name the convention (utc, UTC+N, UTC-N or mt5)")
+    broker_to_utc([], convention)                                  # an unknown convention: the error lists the known ones
+    return "utc" if convention.strip().lower() == "utc" else convention.strip()
+
+def in_broker_time(data, convention:str):
+    "`data` (a request, raw or decoded) as the scorer should get it: tagged `BrokerTimed` unless its times are UTC."
+    return data if convention == "utc" else BrokerTimed(data, convention)
+
+def from_broker(times:pd.DatetimeIndex, raw:list, convention:str) -> pd.DatetimeIndex:
+    "Candle `times` as parsed from the wire (`raw`: their values; naive = UTC) re-read as the broker's wall clock under `convention`, in UTC."
+    if bad := next((t for t in raw if isinstance(t, str) and TZ_SUFFIX.search(t)), None):
+        raise CandleError(f"time: {bad!r} carries an offset, but this server reads times as the broker's clock ({convention}): "
+                          "send epoch seconds or ISO times without an offset")
+    try: return broker_to_utc(times.tz_localize(None), convention)
+    except ValueError as e: raise CandleError(f"time: {e}") from None
 
 # %% ../nbs/06_protocol.ipynb #3b5e09d9
 class Prediction(BaseModel):
@@ -117,7 +158,9 @@ def json_safe(x):
     if hasattr(x, "tolist"): return json_safe(x.tolist())
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
-class Busy(RuntimeError): "The server cannot take this request now (queue full, a worker being replaced): try again in a moment."
+class Busy(RuntimeError):
+    "The server cannot take this request now (queue full, a worker being replaced): try again in `retry_after` seconds."
+    def __init__(self, msg:str, retry_after:int=1): super().__init__(msg); self.retry_after = retry_after
 
 def model_info(p:NatronPredictor) -> dict:
     "What a client may want to know about the served model (`GET /model-info`, the bridge's `info`)."

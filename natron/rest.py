@@ -6,19 +6,20 @@ Docs: https://natron-dev.github.io/natron/rest.html.md"""
 
 # %% ../nbs/06b_rest.ipynb #384ef0fc
 from __future__ import annotations
-import hmac, logging, os, time, uuid
+import hmac, logging, os, re, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 import natron
 from .inference import NatronPredictor, load_predictor
-from .protocol import (MAX_BODY, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
-                             UnknownSession, check_binding, model_info, owner, session_id)
+from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
+                             UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['log', 'APIKeyMiddleware', 'SessionOpened', 'create_app', 'serve']
+__all__ = ['log', 'access', 'REQUEST_ID', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog', 'SessionOpened',
+           'create_app', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
@@ -26,23 +27,30 @@ class APIKeyMiddleware:
     def __init__(self, app, api_key:str): self.app, self.key = app, api_key.encode()
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not hmac.compare_digest(dict(scope["headers"]).get(b"x-api-key", b""), self.key):
-            return await JSONResponse({"detail": "missing or wrong API key (send it in the X-API-Key header)"}, 401)(scope, receive, send)
+            return await JSONResponse({"detail": "missing or wrong API key (send it in the X-API-Key header)",
+                                       "request_id": scope["state"]["request_id"]}, 401)(scope, receive, send)
         await self.app(scope, receive, send)
 
 def _bad_input(request, e:ValueError):
-    "A client error: 400 not JSON, 404 unknown session, 429 too many sessions, 422 anything else wrong with the request."
-    status = 400 if isinstance(e, InvalidJSON) else 404 if isinstance(e, UnknownSession) else 429 if isinstance(e, SessionLimit) else 422
-    return JSONResponse({"detail": str(e)}, status)
+    "A client error: 400 not JSON, 404 unknown session, 413 too large, 429 too many sessions, 422 anything else wrong with the request."
+    kinds = {InvalidJSON: 400, UnknownSession: 404, SessionLimit: 429, TooLarge: 413}
+    return JSONResponse({"detail": str(e), "request_id": request.state.request_id}, next((s for k, s in kinds.items() if isinstance(e, k)), 422))
 
-log = logging.getLogger(__name__)
+def _busy(request, e:Busy):
+    return JSONResponse({"detail": str(e), "request_id": request.state.request_id}, 503, headers={"Retry-After": str(e.retry_after)})
 
-def _busy(request, e:Busy): return JSONResponse({"detail": str(e)}, 503, headers={"Retry-After": "1"})
+class TooLarge(ValueError): "A request body over the server's limit."
 
-def _server_error(request, e:Exception):
-    "A bug, not a bad request: 500 with a request id, and the traceback in the server's log under that id."
-    rid = uuid.uuid4().hex[:12]
-    log.error("request %s %s failed (request id %s)", request.method, request.url.path, rid, exc_info=e)
-    return JSONResponse({"detail": f"internal server error (request id {rid})", "request_id": rid}, 500)
+async def read_body(request:Request, limit:int) -> bytes:
+    "The body of `request`; `TooLarge`, naming `limit`, as soon as its Content-Length or the bytes read so far pass it."
+    def too_large(): return TooLarge(f"Content Too Large: the body is over this server's limit of {limit:,} bytes (natron serve --max-body); "
+                                      f"a request takes at most {MAX_CANDLES:,} candles")
+    if (size := request.headers.get("content-length", "")).isdigit() and int(size) > limit: raise too_large()
+    chunks, n = [], 0
+    async for chunk in request.stream():
+        if (n := n + len(chunk)) > limit: raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 def _document_body(app:FastAPI, bodies:dict) -> None:
     "Show a pydantic model as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
@@ -59,6 +67,34 @@ def _document_body(app:FastAPI, bodies:dict) -> None:
         return app.openapi_schema
     app.openapi = openapi
 
+# %% ../nbs/06b_rest.ipynb #833ac1ac
+log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")                   # a client's X-Request-ID is kept if it looks like this
+
+class RequestLog:
+    "Give each HTTP request an id (`request.state.request_id`, the X-Request-ID header); answer a bug with a 500 naming it; with `access_log`, one line per request."
+    def __init__(self, app, access_log:bool=True): self.app, self.access_log = app, access_log
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http": return await self.app(scope, receive, send)
+        headers, t0, status = dict(scope["headers"]), time.perf_counter(), [0]
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:12]
+        scope.setdefault("state", {})["request_id"] = rid
+        async def send_with_id(message):
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
+            await send(message)
+        try: await self.app(scope, receive, send_with_id)
+        except Exception as e:                                       # a bug, not a bad request: logged under the id the client gets
+            log.error("request %s %s failed (request id %s)", scope["method"], scope["path"], rid, exc_info=e)
+            if status[0]: raise                                       # the answer had begun: nothing more can be sent
+            await JSONResponse({"detail": f"internal server error (request id {rid})", "request_id": rid}, 500)(scope, receive, send_with_id)
+        finally:
+            if self.access_log:
+                access.info("%s %s %d %.1f ms id=%s key=%s", scope["method"], scope["path"], status[0], 1000 * (time.perf_counter() - t0),
+                            rid, owner(headers.get(b"x-api-key", b"").decode("latin-1")) or "-")
+
 # %% ../nbs/06b_rest.ipynb #6c43ab75
 class SessionOpened(BaseModel):
     "The answer of `PUT /sessions/{session}`: the session, the candles it was opened with, the number it needs."
@@ -66,15 +102,15 @@ class SessionOpened(BaseModel):
     history: int
     required_history: int
 
-def _session_routes(app:FastAPI, scorer:Scorer) -> None:
-    "PUT /sessions/{session} (open with a history), POST /sessions/{session}/candles (a candle in, the prediction out), DELETE (close)."
+def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
+    "PUT /sessions/{session} (open with a history), POST /sessions/{session}/candles (a candle in, the prediction out), DELETE (close); `wire` reads a body."
     key = lambda request, session: (owner(request.headers.get("x-api-key")), session_id(session))   # a session belongs to its key
 
     @app.put("/sessions/{session}", responses={200: {"model": SessionOpened}})
-    async def open_session(session:str, request:Request): return JSONResponse(await scorer.open(key(request, session), await request.body()))
+    async def open_session(session:str, request:Request): return JSONResponse(await scorer.open(key(request, session), await wire(request)))
 
     @app.post("/sessions/{session}/candles", responses={200: {"model": Prediction}})
-    async def update_session(session:str, request:Request): return JSONResponse(await scorer.update(key(request, session), await request.body()))
+    async def update_session(session:str, request:Request): return JSONResponse(await scorer.update(key(request, session), await wire(request)))
 
     @app.delete("/sessions/{session}")
     async def close_session(session:str, request:Request):
@@ -82,49 +118,51 @@ def _session_routes(app:FastAPI, scorer:Scorer) -> None:
         return {"session": session, "closed": True}
 
 # %% ../nbs/06b_rest.ipynb #ae684c77
-def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, **scoring) -> FastAPI:
-    "The natron REST API around `predictor`; `scoring` goes to its `Scorer` (e.g. `workers`); with `api_key`, every request must carry it in X-API-Key."
-    scorer, started = Scorer(predictor, **scoring), time.time()
+def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True, **scoring) -> FastAPI:
+    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: required in X-API-Key."
+    scorer, started, broker_time = Scorer(predictor, **scoring), time.time(), live_broker_time(broker_time)
+    async def wire(request): return in_broker_time(await read_body(request, max_body), broker_time)   # what the scorer gets
     @asynccontextmanager
     async def lifespan(app):
         await scorer.start()
         yield
         await scorer.stop()
-    app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan, max_body_size=max_body,
+    app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan,
                   description="Predictions of a natron model bundle from OHLCV candles. Send at least `required_history` candles (see /model-info).")
     if api_key: app.add_middleware(APIKeyMiddleware, api_key=api_key)
+    app.add_middleware(RequestLog, access_log=access_log)                 # added last: outermost, so every answer has an id
     app.add_exception_handler(ValueError, _bad_input)
     app.add_exception_handler(Busy, _busy)
-    app.add_exception_handler(Exception, _server_error)
 
     @app.post("/predict", responses={200: {"model": Prediction}})
-    async def predict(request:Request): return JSONResponse(await scorer.predict(await request.body()))
+    async def predict(request:Request): return JSONResponse(await scorer.predict(await wire(request)))
 
     @app.post("/predict/batch", responses={200: {"model": BatchPredictions}})
-    async def predict_batch(request:Request): return Response(await scorer.predict_batch(await request.body()), media_type="application/json")
+    async def predict_batch(request:Request): return Response(await scorer.predict_batch(await wire(request)), media_type="application/json")
 
-    _session_routes(app, scorer)
+    _session_routes(app, scorer, wire)
     _document_body(app, {("post", "/predict"): PredictRequest, ("post", "/predict/batch"): PredictRequest,
                          ("put", "/sessions/{session}"): PredictRequest, ("post", "/sessions/{session}/candles"): CandleRequest})
 
     @app.get("/health")
     async def health():
-        "200 when every worker is up, 503 while one is missing or starting (the answer says which)."
+        "200 when every worker (the batch worker too) is up, 503 while one is missing or starting (the answer says which)."
         h = scorer.health()
-        ok = h["workers_alive"] == h["workers"]
+        ok = h["workers_alive"] == h["workers"] and h["batch_worker_alive"]
         return JSONResponse({"status": "ok" if ok else "degraded", "model_loaded": True, "version": natron.__version__,
-                             "uptime_s": round(time.time() - started, 3), **h}, 200 if ok else 503)
+                             "uptime_s": round(time.time() - started, 3), "broker_time": broker_time, **h}, 200 if ok else 503)
 
     @app.get("/model-info")
     async def info(): return model_info(predictor)
     return app
 
 # %% ../nbs/06b_rest.ipynb #ecde562c
-def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None, **scoring) -> None:
+def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None,
+          broker_time:str="utc", access_log:bool=True, **scoring) -> None:
     "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY); `scoring` as `Scorer`'s."
     import uvicorn
     api_key = api_key or os.environ.get("NATRON_API_KEY")
     check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
-    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, workers=workers, **scoring)
+    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, broker_time, access_log, workers=workers, **scoring)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
                 limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s

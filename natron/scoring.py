@@ -16,7 +16,8 @@ from .inference import NatronPredictor, attempt, prediction_records, update_stre
 from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request
 
 # %% auto #0
-__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'Worker', 'Scorer']
+__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
+           'BATCH_RETRY', 'Worker', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -25,6 +26,9 @@ SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives witho
 MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
 SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
 MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
+MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or running in the batch lane; more are answered `Busy`
+BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
+BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
 
 def _on_ok(fn, items:list) -> list:
     "`fn` (a list in, a list out) applied in one call to the items that are not errors; errors stay in place."
@@ -74,8 +78,9 @@ class Worker:
 
 _worker: dict = {}                                       # the `Worker` of a scoring process
 
-def _init_worker(bundle:bytes, device:str):
+def _init_worker(bundle:bytes, device:str, nice:int=0):
     for sig in (signal.SIGINT, signal.SIGTERM): signal.signal(sig, signal.SIG_IGN)   # the server shuts its workers down itself
+    os.nice(nice)
     torch.set_num_threads(1)
     _worker["w"] = Worker(NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device))
 
@@ -85,28 +90,31 @@ def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 class Scorer:
     "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
-                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE):
+                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS):
         self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
+        self.batch_lane, self.max_batch_jobs = max(self.workers, 1), max_batch_jobs      # the batch worker's index, after the scoring workers
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
         if self.workers: buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf); self.bundle = buf.getvalue()
         else: self.local = Worker(predictor)
 
-    def _pool(self):
+    def _pool(self, k:int):
         if not self.workers: return ThreadPoolExecutor(1, thread_name_prefix="natron-scorer")
         return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
-                                   initargs=(self.bundle, str(self.predictor.device)))
+                                   initargs=(self.bundle, str(self.predictor.device), BATCH_NICE if k == self.batch_lane else 0))
 
     def _call(self, k:int, jobs:list): return self.pools[k].submit(_run if self.workers else self.local.run, jobs)
 
     async def _start_worker(self, k:int):
         "A new worker `k` (its sessions, if it had any, are lost); ready once it has loaded the model."
+        # spawned from a thread: starting a process writes the model into a pipe that the child reads only after importing torch,
+        # seconds in which the event loop must go on serving
         self.ready[k], self.sessions = False, {key: v for key, v in self.sessions.items() if v[0] != k}
         if k < len(self.pools): self.pools[k].shutdown(wait=False, cancel_futures=True)
         else: self.pools.append(None)
-        self.pools[k] = self._pool()
-        await asyncio.wrap_future(self._call(k, []))
+        self.pools[k] = self._pool(k)
+        await asyncio.wrap_future(await asyncio.to_thread(self._call, k, []))
         self.ready[k] = True
 
     def _alive(self, k:int) -> bool:
@@ -115,8 +123,8 @@ class Scorer:
         return not self.workers or not (pool._broken or any(not p.is_alive() for p in (pool._processes or {}).values()))
 
     async def start(self):
-        "Start the workers (and wait until each has loaded the model), their batching loops, and the watch that replaces a dead one."
-        n = max(self.workers, 1)
+        "Start the workers and the batch worker (and wait until each has loaded the model), their batching loops, and the watch that replaces a dead one."
+        n = self.batch_lane + 1
         self.pools, self.ready, self.queues, self.load = [], [False] * n, [asyncio.Queue() for _ in range(n)], [0] * n
         await asyncio.gather(*(self._start_worker(k) for k in range(n)))
         self.tasks = [asyncio.create_task(self._loop(k)) for k in range(n)] + [asyncio.create_task(self._watch())]
@@ -130,35 +138,40 @@ class Scorer:
                     await self._start_worker(k)
 
     def health(self) -> dict:
-        "Workers up and ready, requests queued or in flight, sessions open."
-        alive = sum(r and self._alive(k) for k, r in enumerate(self.ready))
-        pids = [p for pool in self.pools if self.workers for p in (pool._processes or {})]
-        return {"workers": len(self.pools), "workers_alive": alive, "worker_pids": pids, "queue": sum(self.load),
-                "sessions": len(self.sessions), "max_sessions": self.max_sessions}
+        "Scoring workers up and ready, requests queued or in flight, the batch lane's state, sessions open."
+        n, alive = self.batch_lane, [r and self._alive(k) for k, r in enumerate(self.ready)]
+        pids = [[p for p in (pool._processes or {})] if self.workers else [] for pool in self.pools]
+        return {"workers": n, "workers_alive": sum(alive[:n]), "worker_pids": sum(pids[:n], []), "queue": sum(self.load[:n]),
+                "batch_worker_alive": alive[n], "batch_worker_pid": (pids[n] or [None])[0], "batch_queue": self.load[n],
+                "max_batch_jobs": self.max_batch_jobs, "sessions": len(self.sessions), "max_sessions": self.max_sessions}
 
     async def stop(self):
         for t in self.tasks: t.cancel()
         for p in self.pools: p.shutdown(wait=True, cancel_futures=True)
 
     async def _submit(self, k:int, job:tuple):
-        "Queue `job` for worker `k`; its answer (or its exception, raised); `Busy` when `max_queue` requests are already waiting."
-        if sum(self.load) >= self.max_queue: raise Busy(f"{sum(self.load)} requests are waiting: try again in a moment")
+        "Queue `job` for worker `k`; its answer (or its exception, raised); `Busy` when its lane is full (`max_queue`, or `max_batch_jobs` for the batch lane)."
+        if k == self.batch_lane and self.load[k] >= self.max_batch_jobs:
+            raise Busy(f"{self.load[k]} batch requests are queued or running, the most this server takes: try again in {BATCH_RETRY} s", BATCH_RETRY)
+        if k != self.batch_lane and sum(self.load[:self.batch_lane]) >= self.max_queue:
+            raise Busy(f"{sum(self.load[:self.batch_lane])} requests are waiting: try again in a moment")
         fut = asyncio.get_running_loop().create_future()
         self.load[k] += 1
         self.queues[k].put_nowait((job, fut))
         try: return await fut
         finally: self.load[k] -= 1
 
-    def _idlest(self) -> int: return min(range(len(self.load)), key=self.load.__getitem__)
+    def _idlest(self) -> int: return min(range(self.batch_lane), key=lambda k: (not self.ready[k], self.load[k]))   # a ready scoring worker first; never the batch lane
 
 # %% ../nbs/06a_scoring.ipynb #ec05b5c3
 @patch
 async def _loop(self:Scorer, k:int):
-    "Take every job waiting for worker `k` (up to `max_batch`), run them there in one batch, answer each; replace the worker if it died."
-    q = self.queues[k]
+    "Take every job waiting for worker `k` (up to `max_batch`; one in the batch lane), run them there in one batch, answer each."
+    q, most = self.queues[k], 1 if k == self.batch_lane else self.max_batch
     while True:
         jobs = [await q.get()]
-        while len(jobs) < self.max_batch and not q.empty(): jobs.append(q.get_nowait())
+        while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
+        while len(jobs) < most and not q.empty(): jobs.append(q.get_nowait())
         self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
         except BrokenProcessPool:                                      # the watch replaces the worker
@@ -176,8 +189,8 @@ async def predict(self:Scorer, data) -> dict:
 
 @patch
 async def predict_batch(self:Scorer, data) -> bytes:
-    "The JSON body (an object with `predictions`) of `predict_batch` on a request's history: one prediction per candle that has enough history."
-    return await self._submit(self._idlest(), ("batch", None, data))
+    "The JSON body (an object with `predictions`) of `predict_batch` on a request's history: one prediction per candle that has enough history; in the batch lane."
+    return await self._submit(self.batch_lane, ("batch", None, data))
 
 @patch
 def _expire(self:Scorer):
