@@ -291,10 +291,18 @@ def _bridge_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
     return lat, errors
 
 # %% ../nbs/07b_bench.ipynb #8bcbe54a
+def _children(pid:int) -> list[str]:
+    "The pids of the live child processes of `pid`, whichever of its threads spawned them."
+    kids = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try: kids += (task / "children").read_text().split()
+        except OSError: pass                                        # the thread ended meanwhile
+    return kids
+
 def cpu_seconds(pid:int) -> float:
     "CPU seconds used so far by process `pid` and its child processes (Linux /proc; NaN where that is unavailable)."
     try:
-        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        kids = _children(pid)
         ticks = [Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13] for p in [pid, *kids]]
     except OSError: return float("nan")
     return sum(int(u) + int(s) for u, s in ticks) / os.sysconf("SC_CLK_TCK")
