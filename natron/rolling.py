@@ -14,9 +14,9 @@ from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
 
 # %% auto #0
-__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'window_ends',
-           'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory', 'last_index',
-           'at', 'extreme_since']
+__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'sliding',
+           'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory', 'last_index', 'at',
+           'extreme_since']
 
 # %% ../nbs/01_rolling.ipynb #6a2da2d8
 def lag(x:np.ndarray, k:int=1) -> np.ndarray:
@@ -62,7 +62,7 @@ def extra_rows(n:int):
     ago = _WANTED.get()
     with only_rows(None if ago is None else (ago[:, None] + np.arange(n + 1)).ravel()): yield
 
-def window_ends(N:int, n:int) -> np.ndarray:
+def _window_ends(N:int, n:int) -> np.ndarray:
     "Rows (ascending) of an N-row series at which `sliding` computes an n-bar window: every complete one, or those `only_rows` wants."
     ago = _WANTED.get()
     if ago is None: return np.arange(n - 1, N)
@@ -83,7 +83,7 @@ def sliding(fn:Callable, # (rows, n) windows of each x -> (rows,) array or tuple
     "`fn(*windows)` on the trailing `n`-bar windows (rows, n) of each array in `xs`, by chunks; NaN for the first n-1 rows (and rows `only_rows` leaves out)."
     N = len(xs[0])
     xs = [np.ascontiguousarray(x, np.float64) if N >= n else np.concatenate((np.full(n - N, x[0]), x)) for x in xs]  # too short: one padded window
-    ends = window_ends(N, n)
+    ends = _window_ends(N, n)
     blank = not len(ends)
     if blank: ends = np.array([len(xs[0]) - 1])                # one window, for the shape of fn's output; every row stays NaN
     wins, starts = [_windows(x, n) for x in xs], ends - n + 1
