@@ -234,7 +234,7 @@ def _add_serving(sub):
         s.add_argument("--model", required=True, help="a natron_v2.pt bundle")
         s.add_argument("--host", default="127.0.0.1", help="binding beyond loopback requires a key")
         s.add_argument("--port", type=int, default=port)
-        s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core but one, left to the event loop; 0: a thread of the server)")
+        s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
         s.add_argument("--session-ttl", type=float, default=None, help="seconds a streaming session lives without an update (default: a day)")
         s.add_argument("--max-sessions", type=int, default=None, help="streaming sessions held at most (default: 1000, fewer if their caches pass 256 MB)")
         s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of the candle times clients send, converted to UTC before "

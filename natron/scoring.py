@@ -21,7 +21,7 @@ __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'M
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
-WORKERS = max((os.cpu_count() or 2) - 1, 1)   # scoring processes of a server, by default: a core is left to its event loop
+WORKERS = os.cpu_count() or 1          # scoring processes of a server, by default
 SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives without an update
 MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
 SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
@@ -88,7 +88,7 @@ def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 
 # %% ../nbs/06a_scoring.ipynb #86e82b00
 class Scorer:
-    "Scoring in `workers` processes (None: `WORKERS`, a core left to the event loop; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
+    "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
                  max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS):
         self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
