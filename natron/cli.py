@@ -283,7 +283,8 @@ def _bench(a):
     for name in names:
         module, func, what = BENCHES[name]
         print(f"== natron bench {name}: {what}")
-        options = dict(quick=a.quick, all_backbones=a.all_backbones, study=a.study) if name == "learn" else {}
+        if name == "learn" and a.study == "real": module, func = "natron.bench", "bench_learn_real"   # real candles: no Bayes filter, folds not seeds
+        options = ({"quick": a.quick} | ({} if a.study == "real" else dict(all_backbones=a.all_backbones, study=a.study))) if name == "learn" else {}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
         if a.out and name == "learn":
@@ -304,7 +305,8 @@ def _add_bench(sub):
     study = s.add_mutually_exclusive_group()
     for flag, what in (("epoch-criteria", "natron from scratch with phase 2's epoch chosen by each criterion, at full and 5%% labels"),
                        ("label-fractions", "scratch vs pretrained when phase 2 sees 2..100%% of the labels"),
-                       ("transfer", "scratch vs pretrained on the other instruments, fine-tuned on one phase 1 never saw")):
+                       ("transfer", "scratch vs pretrained on the other instruments, fine-tuned on one phase 1 never saw"),
+                       ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
         study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
     s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
     s.set_defaults(func=_bench, study="table")

@@ -100,7 +100,7 @@ def learn_runs(variants:dict,                # name -> `finetune` keywords, plus
 HEADLINE = ["val_direction_edge", "test_direction_auc", "test_direction_auc_sd", "test_direction_edge", "test_direction_edge_sd",
             "test_buy_edge", "test_buy_edge_sd", "test_sell_edge", "test_sell_edge_sd", "epochs", "best_epoch"]   # the columns `bench_learn` prints
 
-# %% ../nbs/03a_yardstick.ipynb #141f3183
+# %% ../nbs/03a_yardstick.ipynb #390ba938
 EPOCH_CRITERIA = ("-val_loss", "val_direction_auc", "val_mean_auc")   # `TrainConfig.monitor` values phase 2 may pick its epoch by
 
 def _rows_by(table:pd.DataFrame, names:list[str], fill) -> pd.DataFrame:
@@ -115,7 +115,7 @@ def epoch_criterion_study(monitors=EPOCH_CRITERIA, fractions=(1.0, 0.05), preset
     variants = {(f"natron, epoch by {m}", f): dict(preset=preset, label_fraction=f, monitor=m) for f in fractions for m in monitors}
     return _rows_by(edge_table(learn_runs(variants, candles, truth, seeds, progress=progress)), ["model", "label_fraction"], (fractions[0],))
 
-# %% ../nbs/03a_yardstick.ipynb #f9635a26
+# %% ../nbs/03a_yardstick.ipynb #65abcfd0
 LABEL_FRACTIONS = (0.02, 0.05, 0.1, 0.25, 1.0)
 
 def label_fraction_study(fractions=LABEL_FRACTIONS, preset:str="small", n_bars:int=8_000, n_assets:int=3, market_seed:int=1,
@@ -143,7 +143,7 @@ def transfer_study(preset:str="small", n_bars:int=8_000, n_assets:int=4, market_
     variants = {"scratch": base, f"pretrained on {'+'.join(others)}": {**base, "pretrained": True, "pretrain_symbols": others}}
     return edge_table(learn_runs(variants, candles, truth, seeds, baselines=False, pretrain_epochs=pretrain_epochs, progress=progress)).rename_axis("start")
 
-# %% ../nbs/03a_yardstick.ipynb #2ab8a7c4
+# %% ../nbs/03a_yardstick.ipynb #be2cba6c
 def save_result(table:pd.DataFrame, path, command:str) -> Path:
     "Write a measured `table` to `path` as CSV (atomically), every row stamped with the `command` that measured it and the UTC time of the run."
     stamped = table.reset_index().assign(command=command, measured=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"))
@@ -154,7 +154,7 @@ def load_result(path, index:list[str]) -> tuple[pd.DataFrame, str]:
     df = pd.read_csv(path)
     return df.drop(columns=["command", "measured"]).set_index(index), f"measured by `{df.command.iloc[0]}` on {df.measured.iloc[0]}"
 
-# %% ../nbs/03a_yardstick.ipynb #f344a03a
+# %% ../nbs/03a_yardstick.ipynb #cf7a4a9b
 def backbone_table(all_backbones:bool=False, preset:str="small", n_bars:int=20_000, n_assets:int=3, market_seed:int=1, seeds=(0, 1, 2),
                    pretrain_epochs:int|None=2, progress:bool=True) -> pd.DataFrame:
     "Natron from scratch and pretrained (every backbone, or the default one), the baselines and the references on the laboratory market."
