@@ -239,8 +239,9 @@ def bench_learn_real(quick:bool=False,          # the CI size: the hourly stock,
     rows = {}
     for name, fit in tqdm(fits.items(), desc="bench learn --real"):
         wf = walk_forward(candles, fit, fold_rows, labeler.transform(candles))
-        times = wf.predictions.index.get_level_values("time")
-        wf.folds["direction_auc"] = [direction_auc(wf.predictions[(times >= f.test_start) & (times <= f.test_end)], candles, labeler.config.horizon)
+        scored = wf.predictions.dropna(subset=["up_prob", "down_prob"])                   # test rows without the history a prediction needs have none
+        times = scored.index.get_level_values("time")
+        wf.folds["direction_auc"] = [direction_auc(scored[(times >= f.test_start) & (times <= f.test_end)], candles, labeler.config.horizon)
                                      for f in wf.folds.itertuples()]
         rows[name] = {f"{k}_{s}": v for k in ("direction_auc", "buy_auc", "sell_auc", "sharpe") for s, v in fold_interval(wf.folds[k]).items() if s != "folds"}
     rows["buy_and_hold"] = {f"sharpe_{s}": v for s, v in fold_interval(wf.folds["buy_hold_sharpe"]).items() if s != "folds"}
