@@ -36,7 +36,8 @@ from .serving import ServerProcess, launch
 
 # %% auto #0
 __all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
-           'bench_train', 'profile_backbone', 'bench_latency', 'cpu_seconds', 'bench_serve']
+           'bench_train', 'fold_interval', 'natron_fit', 'bench_learn_real', 'profile_backbone', 'bench_latency',
+           'cpu_seconds', 'bench_serve']
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
@@ -191,6 +192,60 @@ def bench_train(backbones=None,             # backbone names; None = all of `BAC
     df = pd.DataFrame(rows).assign(samples_per_s=[statistics.median(r) for r in zip(*rates)])
     reference = df[df.backbone == "nn.TransformerEncoder"].set_index("preset").samples_per_s
     return df.assign(vs_reference=df.samples_per_s / df.preset.map(reference))
+
+# %% ../nbs/07b_bench.ipynb #4d50b295
+def fold_interval(values, level:float=0.95) -> dict:
+    "Mean, sd and the t-interval of the mean of per-fold `values` (NaN ignored)."
+    from scipy.stats import t
+    v = pd.Series(values, dtype=float).dropna()
+    half = t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
+    return {"mean": v.mean(), "sd": v.std(ddof=1), "ci_low": v.mean() - half, "ci_high": v.mean() + half, "folds": len(v)}
+
+def natron_fit(preset:str="small", seed:int=0, pretrain_epochs:int=0):
+    "A `walk_forward` fit: natron fine-tuned on the fold's training part, its epoch chosen on the validation slice; "
+    "with `pretrain_epochs`, from an encoder pretrained on the training part's candles."
+    from natron.finetune import finetune, make_bundle
+    from natron.pretrain import pretrain
+    def fit(train:pd.DataFrame, val:pd.DataFrame):
+        with tempfile.TemporaryDirectory() as tmp:
+            if pretrain_epochs: pretrain(train, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
+            model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, encoder_path=Path(tmp) / "encoder.pt" if pretrain_epochs else None,
+                                         splits=dict(dates=(val.index.get_level_values("time").min(), None)), progress=False)
+        return NatronPredictor(make_bundle(model, data, ["pretrain", "finetune"] if pretrain_epochs else ["finetune"])).predict_batch
+    return fit
+
+# %% ../nbs/07b_bench.ipynb #3ce53bfb
+def bench_learn_real(quick:bool=False,          # the CI size: the hourly stock, smoke preset, two folds, one phase-1 epoch
+                     sample:str|None=None,      # a `natron.samples` name; None: stocks-daily (stock-hourly with `quick`)
+                     folds:int|None=None,       # expanding walk-forward folds after the first half of the timeline; None: 4 (2 with `quick`)
+                     preset:str|None=None,      # None: small (smoke with `quick`)
+                     pretrain_epochs:int|None=None,  # phase-1 epochs of the pretrained variant; None: 2 (1 with `quick`)
+                     seed:int=0) -> pd.DataFrame:
+    "Walk-forward on real candles: natron from scratch and pretrained against LightGBM and logistic regression; per-fold scores as mean, sd and 95% t-interval."
+    from natron.labels import LabelGeneratorV2
+    from natron.lab import direction_auc
+    from natron.report import baseline_fit
+    from natron.samples import sample_candles
+    from natron.scoreboard import walk_forward
+    from natron.sequences import walk_forward_folds
+    candles = sample_candles(sample or ("stock-hourly" if quick else "stocks-daily"))
+    folds, preset = folds or (2 if quick else 4), preset or ("smoke" if quick else "small")
+    pretrain_epochs = pretrain_epochs or (1 if quick else 2)
+    n = candles.index.get_level_values("time").nunique()
+    fold_rows = list(walk_forward_folds(candles.index, n // 2, (n - n // 2) // folds, mode="expanding"))
+    labeler = LabelGeneratorV2().fit(candles.iloc[fold_rows[0][0]])                      # scoring labels: thresholds of the first training span
+    fits = {"natron": natron_fit(preset, seed), "natron_pretrained": natron_fit(preset, seed, pretrain_epochs),
+            "lightgbm": baseline_fit("lightgbm", seed), "logreg": baseline_fit("logreg", seed)}
+    rows = {}
+    for name, fit in tqdm(fits.items(), desc="bench learn --real"):
+        wf = walk_forward(candles, fit, fold_rows, labeler.transform(candles))
+        scored = wf.predictions.dropna(subset=["up_prob", "down_prob"])                   # test rows without the history a prediction needs have none
+        times = scored.index.get_level_values("time")
+        wf.folds["direction_auc"] = [direction_auc(scored[(times >= f.test_start) & (times <= f.test_end)], candles, labeler.config.horizon)
+                                     for f in wf.folds.itertuples()]
+        rows[name] = {f"{k}_{s}": v for k in ("direction_auc", "buy_auc", "sell_auc", "sharpe") for s, v in fold_interval(wf.folds[k]).items() if s != "folds"}
+    rows["buy_and_hold"] = {f"sharpe_{s}": v for s, v in fold_interval(wf.folds["buy_hold_sharpe"]).items() if s != "folds"}
+    return pd.DataFrame(rows).T.rename_axis("model").assign(folds=len(fold_rows)).round(4)
 
 # %% ../nbs/07b_bench.ipynb #d0232069
 def _profile_child(cfg:dict, batch_size:int, steps:int) -> dict:

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/cli.html.md"""
 
 # %% ../nbs/08_cli.ipynb #20c1319b
 from __future__ import annotations
-import argparse, logging, sys
+import argparse, logging, shlex, sys
 from pathlib import Path
 
 # %% auto #0
@@ -291,9 +291,13 @@ def _bench(a):
     for name in names:
         module, func, what = BENCHES[name]
         print(f"== natron bench {name}: {what}")
-        options = dict(quick=a.quick, all_backbones=a.all_backbones) if name == "learn" else {}
+        if name == "learn" and a.study == "real": module, func = "natron.bench", "bench_learn_real"   # real candles: no Bayes filter, folds not seeds
+        options = ({"quick": a.quick} | ({} if a.study == "real" else dict(all_backbones=a.all_backbones, study=a.study))) if name == "learn" else {}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
+        if a.out and name == "learn":
+            from natron.yardstick import save_result
+            print(f"written to {save_result(result, a.out, shlex.join(['natron', *sys.argv[1:]]))}")
 
 def _profile(a):
     from natron.bench import profile_backbone
@@ -306,7 +310,14 @@ def _add_bench(sub):
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
     s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, 2,000 bars, 2 seeds; about a minute)")
     s.add_argument("--all-backbones", action="store_true", help="learn: every backbone, not only the default transformer")
-    s.set_defaults(func=_bench)
+    study = s.add_mutually_exclusive_group()
+    for flag, what in (("epoch-criteria", "natron from scratch with phase 2's epoch chosen by each criterion, at full and 5%% labels"),
+                       ("label-fractions", "scratch vs pretrained when phase 2 sees 2..100%% of the labels"),
+                       ("transfer", "scratch vs pretrained on the other instruments, fine-tuned on one phase 1 never saw"),
+                       ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
+        study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
+    s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
+    s.set_defaults(func=_bench, study="table")
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")
     s.add_argument("--seq-len", type=int, default=1024); s.add_argument("--batch-size", type=int, default=32)

@@ -21,12 +21,13 @@ from .pretrain import load_encoder
 from .scoreboard import Scoreboard, choose_threshold, fit_baselines, hidden_state_reference, runner, scoreboard
 from .sequences import prepare_data
 from .labels import LABEL_CLASSES
+from .lab import direction_auc
 from .training import collate, fit, train_config, world
 
 # %% auto #0
-__all__ = ['log', 'HEADLINE', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'MultiTaskObjective',
-           'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle', 'label_summary',
-           'recent_rows', 'finetune', 'score_splits']
+__all__ = ['log', 'HEADLINE', 'PHASE2_MONITOR', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss',
+           'MultiTaskObjective', 'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle',
+           'label_summary', 'recent_rows', 'finetune', 'score_splits']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -100,9 +101,13 @@ def predictions_frame(pred:dict, rows:pd.Index) -> pd.DataFrame:
     return pd.DataFrame({"buy_prob": pred["buy"], "sell_prob": pred["sell"], **dict(zip(DIRECTION_PROBS, pred["direction"].T)),
                          "regime": pred["regime"].argmax(1)}, index=rows)
 
-def split_scores(model:nn.Module, data, split:str) -> dict[str, float]:
-    "AUC and Brier for buy/sell, accuracy and macro-F1 for direction/regime of `model` on the windows of `split`."
-    return prediction_scores(data.labels, predictions_frame(predict_windows(model, data.dataset(split)), data.index[data.splits[split]]))
+def split_scores(model:nn.Module, data, split:str, candles:pd.DataFrame|None=None) -> dict[str, float]:
+    "AUC and Brier for buy/sell, accuracy and macro-F1 for direction/regime of `model` on the windows of `split`; with `candles`, also `direction_auc` and `mean_auc`."
+    frame = predictions_frame(predict_windows(model, data.dataset(split)), data.index[data.splits[split]])
+    s = prediction_scores(data.labels, frame)
+    if candles is None: return s
+    s["direction_auc"] = direction_auc(frame, candles, data.labeler.config.horizon)   # up_prob - down_prob against the sign of the label horizon's return
+    return {**s, "mean_auc": float(np.mean([s["direction_auc"], s["buy_auc"], s["sell_auc"]]))}
 
 # %% ../nbs/03_finetune.ipynb #84845f15
 def split_spans(data) -> dict:
@@ -139,12 +144,14 @@ def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
     return rows[t >= t.min() + (1 - fraction) * (t.max() - t.min())]
 
 HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table
+PHASE2_MONITOR = "val_direction_auc"   # what picks phase 2's epoch: measured against the total loss on validation in the yardstick notebook
 
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
              cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
              label_fraction:float=1.0,   # the heads see the labels of only the most recent share of the training span
              splits:dict|None=None,      # `chronological_split` arguments; None: 70% train, 15% validation, 15% test
              data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
+             monitor:str|None=None,      # the validation column that picks the epoch; None: `PHASE2_MONITOR`
              **train_overrides):
     "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, {val, test} scores) and writes the bundle to out_dir."
     torch.manual_seed(seed)
@@ -155,8 +162,9 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
     objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg)
-    evaluate = lambda obj: {f"val_{k}": v for k, v in split_scores(obj.model, data, "val").items()}
-    result = fit(objective, data.dataset("train"), data.dataset("val"), train_config(preset, seed=seed, **train_overrides), out_dir, evaluate)
+    evaluate = lambda obj: {f"val_{k}": v for k, v in split_scores(obj.model, data, "val", candles).items()}
+    cfg_train = train_config(preset, seed=seed, monitor=monitor or PHASE2_MONITOR, **train_overrides)
+    result = fit(objective, data.dataset("train"), data.dataset("val"), cfg_train, out_dir, evaluate)
     frames = {s: predictions_frame(predict_windows(model, data.dataset(s)), data.index[data.splits[s]]) for s in ("val", "test") if len(data.splits[s])}
     scores = {s: prediction_scores(data.labels, f) for s, f in frames.items()}        # the epoch was chosen on val; test is read here, once
     threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val

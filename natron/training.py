@@ -19,7 +19,7 @@ from .data import atomic_write
 # %% auto #0
 __all__ = ['log', 'TRAIN_PRESETS', 'IGNORED_ON_RESUME', 'TrainConfig', 'train_config', 'pick_device', 'world', 'init_distributed',
            'epoch_batches', 'collate', 'run_epoch', 'ResumeConflict', 'load_checkpoint', 'config_changes', 'FitResult',
-           'fit']
+           'monitored', 'fit']
 
 # %% ../nbs/02d_training.ipynb #93ba2aa1
 log = logging.getLogger(__name__)
@@ -31,9 +31,10 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 3e-4                  # AdamW learning rate
     weight_decay: float = 0.01
-    schedule: str = "plateau"         # plateau (ReduceLROnPlateau on val loss) | cosine | none
+    schedule: str = "plateau"         # plateau (ReduceLROnPlateau on `monitor`) | cosine | none
     grad_clip: float = 1.0            # max gradient norm
-    patience: int = 3                 # early stopping: epochs without val improvement
+    patience: int = 3                 # early stopping: epochs without an improvement of `monitor`
+    monitor: str = "-val_loss"        # the history column that picks the epoch (early stopping, best weights, plateau schedule): maximised; a leading '-' minimises it
     max_batches: int | None = None    # cap on batches per epoch (a step budget for quick runs)
     precision: str = "fp32"           # fp32 | bf16 (autocast; on CPU too) | fp16 (CUDA only, with a grad scaler)
     seed: int = 0
@@ -158,11 +159,18 @@ def _make_scheduler(optimizer, cfg:TrainConfig):
 # %% ../nbs/02d_training.ipynb #0eb9b77a
 @dataclass
 class FitResult:
-    "What `fit` leaves: one row per epoch, the best epoch and its validation loss."
+    "What `fit` leaves: one row per epoch, the best epoch (by `TrainConfig.monitor`), its validation loss and monitored value."
     history: pd.DataFrame
     best_epoch: int
     best_val_loss: float
     stopped_early: bool
+    best_score: float          # the monitored value at the best epoch (a loss monitored as '-val_loss' is negated)
+
+def monitored(row:dict, monitor:str) -> float:
+    "The value `monitor` names in an epoch's history row, signed so that larger is better; NaN counts as no improvement."
+    key, sign = (monitor[1:], -1.0) if monitor.startswith("-") else (monitor, 1.0)
+    if key not in row: raise KeyError(f"monitor {monitor!r}: no column {key!r} in the epoch's history; it has {sorted(row)} (an `evaluate` callback adds scores)")
+    return sign * float(row[key])
 
 class _Trainer:
     "The state `fit` carries from epoch to epoch, and how it is saved and restored."
@@ -171,7 +179,7 @@ class _Trainer:
         self.optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.scheduler = _make_scheduler(self.optimizer, cfg)
         self.scaler = torch.amp.GradScaler(enabled=cfg.precision == "fp16")
-        self.epoch, self.history, self.best, self.best_state, self.bad_epochs = 0, [], math.inf, None, 0
+        self.epoch, self.history, self.best, self.best_state, self.bad_epochs = 0, [], -math.inf, None, 0
 
     def state(self) -> dict:
         return {"objective": self.objective.state_dict(), "optimizer": self.optimizer.state_dict(),
@@ -191,15 +199,19 @@ class _Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         atomic_write(self.out_dir / "checkpoint_last.pt", lambda f: torch.save(self.state(), f))
         atomic_write(self.out_dir / "metrics.csv", pd.DataFrame(self.history).to_csv(index=False))
-        atomic_write(self.out_dir / "metrics.json", json.dumps({"history": self.history, "best_epoch": self.best_epoch, "best_val_loss": self.best}, indent=1))
+        atomic_write(self.out_dir / "metrics.json", json.dumps({"history": self.history, "best_epoch": self.best_epoch, "monitor": self.cfg.monitor,
+                                                               "best_score": self.best}, indent=1))
 
     @property
-    def best_epoch(self) -> int: return min(self.history, key=lambda r: r["val_loss"])["epoch"] if self.history else -1
+    def best_epoch(self) -> int:
+        "The first epoch with the best monitored value (-1 before any)."
+        scores = [monitored(r, self.cfg.monitor) for r in self.history]
+        return self.history[scores.index(self.best)]["epoch"] if self.best in scores else -1
 
 # %% ../nbs/02d_training.ipynb #419ff64d
 def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), out_dir=None,
         evaluate=None, resume:bool=True, on_epoch_end=None) -> FitResult:
-    "Train `objective` (forward(*batch) -> (loss, parts)) with early stopping on validation loss; leaves it on its best weights."
+    "Train `objective` (forward(*batch) -> (loss, parts)) with early stopping on `cfg.monitor` (validation loss by default); leaves it on its best weights."
     device = pick_device(cfg.device)
     distributed = init_distributed(device)
     objective.to(device)
@@ -222,19 +234,21 @@ def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), ou
         va = run_epoch(module, val_ds, epoch_batches(len(val_ds), cfg.batch_size, 0, 0, shuffle=False), device, cfg.precision, progress=False)
         row = {"epoch": t.epoch, **{f"train_{k}": v for k, v in tr.items()}, **{f"val_{k}": v for k, v in va.items()},
                **(evaluate(objective) if evaluate else {}), "lr": t.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
-        if isinstance(t.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau): t.scheduler.step(va["loss"])
+        score = monitored(row, cfg.monitor)
+        if isinstance(t.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau): t.scheduler.step(-score)
         elif t.scheduler: t.scheduler.step()
         t.history.append(row)
-        improved = va["loss"] < t.best
+        improved = score > t.best
         if improved:
-            t.best, t.bad_epochs = va["loss"], 0
+            t.best, t.bad_epochs = score, 0
             t.best_state = {k: v.detach().clone() for k, v in objective.state_dict().items()}
             if t.out_dir and world()[0] == 0: t.out_dir.mkdir(parents=True, exist_ok=True); atomic_write(t.out_dir / "checkpoint_best.pt", lambda f: torch.save(t.best_state, f))
         else: t.bad_epochs += 1
         stopped = t.bad_epochs >= cfg.patience
         t.epoch += 1
         t.save()
-        log.info("epoch %d: train %.4f val %.4f%s", row["epoch"], tr["loss"], va["loss"], " *" if improved else "")
+        log.info("epoch %d: train %.4f val %.4f %s %.4f%s", row["epoch"], tr["loss"], va["loss"], cfg.monitor, score, " *" if improved else "")
         if on_epoch_end: on_epoch_end(row)
     if t.best_state is not None: objective.load_state_dict(t.best_state)
-    return FitResult(pd.DataFrame(t.history), t.best_epoch, t.best, stopped)
+    best = t.history[[r["epoch"] for r in t.history].index(t.best_epoch)] if t.best_epoch >= 0 else {"val_loss": math.nan}
+    return FitResult(pd.DataFrame(t.history), t.best_epoch, best["val_loss"], stopped, t.best)

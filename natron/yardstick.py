@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
+from .data import atomic_write
 from .evaluation import prediction_scores
 from .scoreboard import BASELINE_MODELS, fit_baselines
 from .finetune import finetune, predict_windows, predictions_frame
@@ -18,8 +19,9 @@ from .lab import bayes_filter, direction_auc, full_information_reference, lab_ma
 from .pretrain import pretrain
 
 # %% auto #0
-__all__ = ['log', 'SCORES', 'HEADLINE', 'LABEL_FRACTIONS', 'split_rows', 'scores_of', 'baseline_predictions', 'edge_table',
-           'learn_runs', 'bench_learn', 'label_fraction_study', 'label_fraction_figure', 'transfer_study']
+__all__ = ['log', 'SCORES', 'HEADLINE', 'EPOCH_CRITERIA', 'LABEL_FRACTIONS', 'STUDIES', 'split_rows', 'scores_of',
+           'baseline_predictions', 'edge_table', 'learn_runs', 'epoch_criterion_study', 'label_fraction_study',
+           'label_fraction_figure', 'transfer_study', 'save_result', 'load_result', 'backbone_table', 'bench_learn']
 
 # %% ../nbs/03a_yardstick.ipynb #0b6e6334
 log = logging.getLogger(__name__)
@@ -88,46 +90,41 @@ def learn_runs(variants:dict,                # name -> `finetune` keywords, plus
             model, result, data, _ = finetune(candles.loc[list(symbols)] if symbols else candles, seed=seed,
                                               encoder_path=encoders[key] if pretrained else None, progress=False, **v)
             ceiling = {f"filter_{k}": s for k, s in _split_scores(filt, data, candles).items()}
-            runs.setdefault(name, []).append({**_split_scores(_window_predictions(model, data), data, candles), **ceiling, "epochs": len(result.history)})
+            runs.setdefault(name, []).append({**_split_scores(_window_predictions(model, data), data, candles), **ceiling,
+                                              "epochs": len(result.history), "best_epoch": result.best_epoch})
             if baselines and name == first:
                 for b, p in baseline_predictions(data, seed).items(): runs.setdefault(b, []).append({**_split_scores(p, data, candles), **ceiling})
             if name == first and seed == seeds[0]: refs = _reference_runs(candles, truth, data)
     return {**runs, **refs}
 
 HEADLINE = ["val_direction_edge", "test_direction_auc", "test_direction_auc_sd", "test_direction_edge", "test_direction_edge_sd",
-            "test_buy_edge", "test_buy_edge_sd", "test_sell_edge", "test_sell_edge_sd", "epochs"]   # the columns `bench_learn` prints
+            "test_buy_edge", "test_buy_edge_sd", "test_sell_edge", "test_sell_edge_sd", "epochs", "best_epoch"]   # the columns `bench_learn` prints
 
-# %% ../nbs/03a_yardstick.ipynb #77561a3a
-def bench_learn(quick:bool=False,            # the CI size: smoke preset, 2,000 bars per instrument, two seeds
-                all_backbones:bool=False,    # every backbone of `BACKBONES`, not only the default one
-                preset:str|None=None,        # None: small (smoke with `quick`)
-                n_bars:int|None=None,        # bars per instrument; None: 20,000 (2,000 with `quick`)
-                n_assets:int=3,              # instruments of the laboratory market
-                market_seed:int=1,           # which laboratory market
-                seeds=None,                  # training seeds; None: (0, 1, 2) ((0, 1) with `quick`)
-                pretrain_epochs:int|None=2,  # phase-1 budget per seed; None: the preset's
-                progress:bool=True,
-               ) -> pd.DataFrame:
-    "Scores and shares of the Bayes filter's edge on the laboratory market: natron from scratch and pretrained, the baselines, the references."
-    from natron.backbones import BACKBONES
-    preset, n_bars = preset or ("smoke" if quick else "small"), n_bars or (2_000 if quick else 20_000)
-    seeds = seeds or ((0, 1) if quick else (0, 1, 2))
+# %% ../nbs/03a_yardstick.ipynb #390ba938
+EPOCH_CRITERIA = ("-val_loss", "val_direction_auc", "val_mean_auc")   # `TrainConfig.monitor` values phase 2 may pick its epoch by
+
+def _rows_by(table:pd.DataFrame, names:list[str], fill) -> pd.DataFrame:
+    "`table` indexed by `names`: tuple run names split into levels, plain names (baselines, references) completed with `fill`."
+    table.index = pd.MultiIndex.from_tuples([n if isinstance(n, tuple) else (n, *fill) for n in table.index], names=names)
+    return table
+
+def epoch_criterion_study(monitors=EPOCH_CRITERIA, fractions=(1.0, 0.05), preset:str="small", n_bars:int=8_000, n_assets:int=3,
+                          market_seed:int=1, seeds=(0, 1, 2), pretrain_epochs:int|None=None, progress:bool=True) -> pd.DataFrame:
+    "Edge shares of natron from scratch with phase 2's epoch picked by each of `monitors` at each label fraction; baselines and references at the first fraction."
     candles, truth = lab_market(n_bars, n_assets, seed=market_seed)
-    variants = {f"natron_{b}{'_pretrained' * p}": dict(preset=preset, backbone=b, pretrained=p)
-                for b in (BACKBONES if all_backbones else ["transformer"]) for p in (False, True)}
-    table = edge_table(learn_runs(variants, candles, truth, seeds, pretrain_epochs=pretrain_epochs, progress=progress))
-    return table[[c for c in HEADLINE if c in table]].round(3)
+    variants = {(f"natron, epoch by {m}", f): dict(preset=preset, label_fraction=f, monitor=m) for f in fractions for m in monitors}
+    return _rows_by(edge_table(learn_runs(variants, candles, truth, seeds, progress=progress)), ["model", "label_fraction"], (fractions[0],))
 
-# %% ../nbs/03a_yardstick.ipynb #e396adf6
+# %% ../nbs/03a_yardstick.ipynb #65abcfd0
 LABEL_FRACTIONS = (0.02, 0.05, 0.1, 0.25, 1.0)
 
-def label_fraction_study(fractions=LABEL_FRACTIONS, preset:str="small", n_bars:int=20_000, n_assets:int=3, market_seed:int=1,
-                         seeds=(0, 1, 2), pretrain_epochs:int|None=None, progress:bool=True) -> pd.DataFrame:
+def label_fraction_study(fractions=LABEL_FRACTIONS, preset:str="small", n_bars:int=8_000, n_assets:int=3, market_seed:int=1,
+                         seeds=(0, 1, 2), pretrain_epochs:int|None=2, progress:bool=True) -> pd.DataFrame:
     "Edge shares from scratch and pretrained (phase 1 on every candle of the training span) when phase 2 sees the labels of only the most recent `fractions`."
     candles, truth = lab_market(n_bars, n_assets, seed=market_seed)
     variants = {(start, f): dict(preset=preset, pretrained=start == "pretrained", label_fraction=f) for f in fractions for start in ("scratch", "pretrained")}
     table = edge_table(learn_runs(variants, candles, truth, seeds, baselines=False, pretrain_epochs=pretrain_epochs, progress=progress))
-    return table.drop(index=["bayes_filter", "full_information"]).rename_axis(["start", "label_fraction"])
+    return _rows_by(table.drop(index=["bayes_filter", "full_information"]), ["start", "label_fraction"], ())
 
 def label_fraction_figure(table:pd.DataFrame, score:str="test_direction_edge"):
     "Share of the Bayes filter's edge against the share of labelled training span, from scratch and pretrained, +- one seed-sd."
@@ -137,11 +134,45 @@ def label_fraction_figure(table:pd.DataFrame, score:str="test_direction_edge"):
     return fig.update_layout(xaxis=dict(type="log", title="share of the training span with labels"), yaxis_title=f"{score} (1 = Bayes filter)",
                              title="Laboratory market (synthetic): does pretraining pay when labels are scarce?")
 
-def transfer_study(preset:str="small", n_bars:int=20_000, market_seed:int=1, target:str="LAB3", label_fraction:float=0.05,
-                   seeds=(0, 1, 2), pretrain_epochs:int|None=None, progress:bool=True) -> pd.DataFrame:
-    "Fine-tune on `target` alone, from scratch or from an encoder pretrained on the other instruments, which never saw `target`."
-    candles, truth = lab_market(n_bars, 4, seed=market_seed)
-    others = [s for s in candles.index.unique("symbol") if s != target]
+def transfer_study(preset:str="small", n_bars:int=8_000, n_assets:int=4, market_seed:int=1, label_fraction:float=0.05,
+                   seeds=(0, 1, 2), pretrain_epochs:int|None=2, progress:bool=True) -> pd.DataFrame:
+    "Fine-tune on the last of `n_assets` instruments alone, from scratch or from an encoder pretrained on the others, which never saw it."
+    candles, truth = lab_market(n_bars, n_assets, seed=market_seed)
+    *others, target = candles.index.unique("symbol")
     base = dict(preset=preset, symbols=[target], label_fraction=label_fraction)
     variants = {"scratch": base, f"pretrained on {'+'.join(others)}": {**base, "pretrained": True, "pretrain_symbols": others}}
-    return edge_table(learn_runs(variants, candles, truth, seeds, baselines=False, pretrain_epochs=pretrain_epochs, progress=progress))
+    return edge_table(learn_runs(variants, candles, truth, seeds, baselines=False, pretrain_epochs=pretrain_epochs, progress=progress)).rename_axis("start")
+
+# %% ../nbs/03a_yardstick.ipynb #be2cba6c
+def save_result(table:pd.DataFrame, path, command:str) -> Path:
+    "Write a measured `table` to `path` as CSV (atomically), every row stamped with the `command` that measured it and the UTC time of the run."
+    stamped = table.reset_index().assign(command=command, measured=pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%d %H:%M UTC"))
+    return atomic_write(Path(path), stamped.to_csv(index=False, float_format="%.4g"))
+
+def load_result(path, index:list[str]) -> tuple[pd.DataFrame, str]:
+    "A table `save_result` wrote, indexed by its `index` columns, and a line saying which command measured it and when."
+    df = pd.read_csv(path)
+    return df.drop(columns=["command", "measured"]).set_index(index), f"measured by `{df.command.iloc[0]}` on {df.measured.iloc[0]}"
+
+# %% ../nbs/03a_yardstick.ipynb #cf7a4a9b
+def backbone_table(all_backbones:bool=False, preset:str="small", n_bars:int=20_000, n_assets:int=3, market_seed:int=1, seeds=(0, 1, 2),
+                   pretrain_epochs:int|None=2, progress:bool=True) -> pd.DataFrame:
+    "Natron from scratch and pretrained (every backbone, or the default one), the baselines and the references on the laboratory market."
+    from natron.backbones import BACKBONES
+    candles, truth = lab_market(n_bars, n_assets, seed=market_seed)
+    variants = {f"natron_{b}{'_pretrained' * p}": dict(preset=preset, backbone=b, pretrained=p)
+                for b in (BACKBONES if all_backbones else ["transformer"]) for p in (False, True)}
+    return edge_table(learn_runs(variants, candles, truth, seeds, pretrain_epochs=pretrain_epochs, progress=progress))
+
+STUDIES = {"table": backbone_table, "epoch_criteria": epoch_criterion_study, "label_fractions": label_fraction_study, "transfer": transfer_study}
+
+def bench_learn(quick:bool=False,            # the CI size: smoke preset, 2,000 bars per instrument, two seeds
+                study:str="table",           # one of `STUDIES`
+                all_backbones:bool=False,    # table: every backbone of `BACKBONES`, not only the default one
+                **sizes,                     # the study's own keywords (preset, n_bars, seeds, ...), over its defaults
+               ) -> pd.DataFrame:
+    "Scores and shares of the Bayes filter's edge on the laboratory market, as the study `study` measures them; the columns of `HEADLINE`."
+    if study not in STUDIES: raise ValueError(f"unknown study {study!r}: {', '.join(STUDIES)}")
+    quick_sizes = dict(preset="smoke", n_bars=2_000, seeds=(0, 1)) if quick else {}
+    table = STUDIES[study](**{**quick_sizes, **sizes}, **({"all_backbones": all_backbones} if study == "table" else {}))
+    return table[[c for c in HEADLINE if c in table]].round(4)
