@@ -290,8 +290,9 @@ def _bench(a):
     names = [n for n in BENCHES if n != "learn"] if a.name == "all" else [a.name]
     for name in names:
         module, func, what = BENCHES[name]
+        if name == "learn" and a.study == "real":                     # real candles: no Bayes filter, folds not seeds
+            module, func, what = "natron.bench", "bench_learn_real", "natron scratch and pretrained vs LightGBM and logreg, walk-forward on real candles"
         print(f"== natron bench {name}: {what}")
-        if name == "learn" and a.study == "real": module, func = "natron.bench", "bench_learn_real"   # real candles: no Bayes filter, folds not seeds
         options = ({"quick": a.quick} | ({} if a.study == "real" else dict(all_backbones=a.all_backbones, study=a.study))) if name == "learn" else {}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
