@@ -7,15 +7,17 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
 import asyncio, hmac, json, logging, os, signal, socket, time, uuid
+from typing import Any
 import pandas as pd
 from fastcore.basics import patch
+from pydantic import BaseModel, ValidationError
 from .inference import NatronPredictor, load_predictor
 from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
 __all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'LineTooLong', 'read_line', 'Bridge',
-           'BridgeError', 'BridgeClient', 'run_bridge']
+           'Envelope', 'envelope', 'BridgeError', 'BridgeClient', 'run_bridge']
 
 # %% ../nbs/06c_bridge.ipynb #62e13d28
 log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
@@ -107,24 +109,37 @@ async def handle(self:Bridge, reader, writer):
 def _access(self:Bridge, *args):
     if self.access_log: access.info(*args)
 
+class Envelope(BaseModel):
+    "What the bridge itself reads of a message; the candles are read from the raw line by a scoring worker, off the event loop."
+    type: Any = None
+    session: Any = None
+    token: Any = None
+
+def envelope(line:bytes) -> Envelope|dict:
+    "A line's `Envelope` (empty if the line is JSON but not an object), or the error reply for a line that is not JSON."
+    try: return Envelope.model_validate_json(line)
+    except ValidationError as e:
+        first = e.errors()[0]
+        return _error(f"malformed JSON: {first['msg']}") if first["type"] == "json_invalid" else Envelope()
+
 @patch
 async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     "The reply to one line."
-    try: msg = json.loads(line)
-    except (ValueError, RecursionError) as e: return _error(f"malformed JSON: {e}")
-    kind, conn["session"] = (msg.get("type"), msg.get("session")) if isinstance(msg, dict) else (None, None)
+    msg = envelope(line)
+    if isinstance(msg, dict): return msg
+    kind, conn["session"] = msg.type, msg.session
     if kind == "auth":
-        conn["authed"] = self.token is None or hmac.compare_digest(str(msg.get("token", "")).encode(), self.token.encode())
+        conn["authed"] = self.token is None or hmac.compare_digest(("" if msg.token is None else str(msg.token)).encode(), self.token.encode())
         conn["close"], conn["owner"] = not conn["authed"], owner(self.token)
         return {"type": "auth_ok"} if conn["authed"] else _error("wrong token")
     if not conn["authed"]: return _error('authenticate first: {"type": "auth", "token": "..."}')
     if kind == "ping": return {"type": "pong"}
     if kind == "info": return {"type": "info", "data": model_info(self.predictor)}
     try:
-        data = in_broker_time(msg, self.broker_time)                       # candle times in the bridge's clock
+        data = in_broker_time(line, self.broker_time)                      # candle times in the bridge's clock
         if kind == "predict": return {"type": "prediction", "data": await self.scorer.predict(data)}
         if kind in ("open", "update", "close"):
-            key = (conn["owner"], session_id(msg.get("session")))
+            key = (conn["owner"], session_id(msg.session))
             if kind == "open": return {"type": "opened", **await self.scorer.open(key, data)}
             if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, data)}
             await self.scorer.close(key)

@@ -16,10 +16,10 @@ import pandas as pd
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
            'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS',
-           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'check_candle_values', 'validate_candles', 'repair_candles',
-           'broker_to_utc', 'broker_time_fit', 'detect_broker_time', 'sniff_format', 'read_csv_candles',
-           'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked', 'write_sqlite',
-           'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions',
+           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'value_fault', 'check_candle_values', 'validate_candles',
+           'repair_candles', 'broker_to_utc', 'broker_time_fit', 'detect_broker_time', 'sniff_format',
+           'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked',
+           'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions',
            'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize',
            'yfinance_fetch', 'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles']
 
@@ -36,7 +36,7 @@ def bar_times(index:pd.Index) -> pd.DatetimeIndex:
     "The times of a candle frame's index: its `time` level for (symbol, time), the index itself for one instrument."
     return index.get_level_values("time") if isinstance(index, pd.MultiIndex) else index
 
-def _fail(rule:str, df:pd.DataFrame, mask) -> None:
+def _fail(rule:str, mask, df:pd.DataFrame) -> None:
     "Raise `CandleError` for `rule`, showing the first rows where `mask` holds."
     mask = np.asarray(mask, dtype=bool)
     rows = df[mask].head(5)
@@ -47,24 +47,26 @@ def _check_index(df:pd.DataFrame) -> None:
     if not isinstance(idx, pd.DatetimeIndex): raise CandleError(f"index must be a DatetimeIndex named 'time', got {type(idx).__name__}")
     if idx.name != "time": raise CandleError(f"index must be named 'time', got {idx.name!r}")
     if idx.tz is None or str(idx.tz) != "UTC": raise CandleError(f"index must be tz-aware UTC, got tz={idx.tz}")
-    if idx.hasnans: _fail("missing timestamps", df, idx.isna())
-    if idx.has_duplicates: _fail("duplicate timestamps", df, idx.duplicated(keep=False))
+    if idx.hasnans: _fail("missing timestamps", idx.isna(), df)
+    if idx.has_duplicates: _fail("duplicate timestamps", idx.duplicated(keep=False), df)
     if not idx.is_monotonic_increasing:
-        _fail("unsorted timestamps (time goes backwards)", df, np.r_[False, np.diff(idx.asi8) < 0])
+        _fail("unsorted timestamps (time goes backwards)", np.r_[False, np.diff(idx.asi8) < 0], df)
+
+def value_fault(vals:np.ndarray) -> tuple[str, np.ndarray] | None:
+    "The first value rule of the candle contract that (n, 5) open high low close volume `vals` break, and the rows that break it; None if they keep every rule."
+    o, h, l, c, v = vals.T
+    rules = {"NaN or infinite values": lambda: ~np.isfinite(vals).all(axis=1), "non-positive prices": lambda: (vals[:, :4] <= 0).any(axis=1),
+             "high below max(open, close)": lambda: h < np.maximum(o, c), "low above min(open, close)": lambda: l > np.minimum(o, c),
+             "negative volume": lambda: v < 0}                      # in this order: a NaN breaks no comparison
+    return next(((rule, mask) for rule, broken in rules.items() if (mask := broken()).any()), None)
 
 def check_candle_values(df:pd.DataFrame) -> None:
-    "The candle contract's value rules (columns, numbers, finite, positive prices, high and low around open and close, volume >= 0); `CandleError` naming the rows that break one."
+    "The candle contract's value rules (columns, numbers, then `value_fault`'s); `CandleError` naming the rows that break one."
     missing = [c for c in CANDLE_COLUMNS if c not in df.columns]
     if missing: raise CandleError(f"missing columns: {missing} (have {list(df.columns)})")
-    for c in CANDLE_COLUMNS:
-        if not pd.api.types.is_float_dtype(df[c]): _fail(f"non-numeric values in column '{c}' (dtype {df[c].dtype})", df, pd.to_numeric(df[c], errors="coerce").isna())
-    vals = df[CANDLE_COLUMNS].to_numpy()
-    if not np.isfinite(vals).all(): _fail("NaN or infinite values", df, ~np.isfinite(vals).all(axis=1))
-    o, h, l, c, v = vals.T
-    if (vals[:, :4] <= 0).any(): _fail("non-positive prices", df, (vals[:, :4] <= 0).any(axis=1))
-    if (h < np.maximum(o, c)).any(): _fail("high below max(open, close)", df, h < np.maximum(o, c))
-    if (l > np.minimum(o, c)).any(): _fail("low above min(open, close)", df, l > np.minimum(o, c))
-    if (v < 0).any(): _fail("negative volume", df, v < 0)
+    for c, dtype in df.dtypes[list(CANDLE_COLUMNS)].items():
+        if not pd.api.types.is_float_dtype(dtype): _fail(f"non-numeric values in column '{c}' (dtype {dtype})", df, pd.to_numeric(df[c], errors="coerce").isna())
+    if fault := value_fault(df[list(CANDLE_COLUMNS)].to_numpy()): _fail(*fault, df)
 
 # %% ../nbs/00_data.ipynb #ca1f63f0
 def validate_candles(df:pd.DataFrame) -> pd.DataFrame:

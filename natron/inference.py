@@ -16,7 +16,7 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
-from .data import CANDLE_COLUMNS, REGIMES, CandleError, check_candle_values, synthetic_market, validate_candles
+from .data import CANDLE_COLUMNS, REGIMES, CandleError, check_candle_values, synthetic_market, validate_candles, value_fault
 from .features import FeatureEngine, is_intraday
 from .labels import DIRECTIONS, LabelConfig
 from .model import ModelConfig, build_model, head_probabilities, model_config
@@ -24,9 +24,10 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 
 # %% auto #0
 __all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
-           'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'candle_frame',
-           'prediction_columns', 'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt',
-           'candle_arrays', 'PredictionStream', 'new_candles', 'update_streams']
+           'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'utc_index', 'arrays_frame',
+           'wire_arrays', 'candle_frame', 'prediction_columns', 'prediction_frame', 'prediction_records',
+           'finite_features', 'finite_rows', 'attempt', 'candle_arrays', 'PredictionStream', 'new_candles',
+           'update_streams']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -112,8 +113,17 @@ def _time_index(values:list) -> pd.DatetimeIndex:
 
 _WIRE = operator.itemgetter("time", *CANDLE_COLUMNS)   # a candle's fields, in frame order
 
-def candle_frame(records) -> pd.DataFrame:
-    "Candles given as mappings with `time` and `open high low close volume` -> a validated candle frame (or `CandleError`)."
+def utc_index(times:np.ndarray) -> pd.DatetimeIndex:
+    "Times (int64 ns since the epoch) as a UTC index named time."
+    return pd.DatetimeIndex(times.view("datetime64[ns]"), name="time").tz_localize("UTC")
+
+def arrays_frame(times:np.ndarray, values:np.ndarray) -> pd.DataFrame:
+    "Times (int64 ns, UTC) and (n, 5) open high low close volume as a candle frame (not checked: they come from `wire_arrays` or a checked frame)."
+    return pd.DataFrame(values, index=utc_index(times), columns=list(CANDLE_COLUMNS))
+
+def wire_arrays(records, series:bool=True) -> tuple[np.ndarray, np.ndarray]:
+    "Candles given as mappings with `time` and `open high low close volume` -> their times (int64 ns, UTC) and (n, 5) values, checked against the candle contract "
+    "(`series`: one instrument's, so times increase); `CandleError` naming the problem."
     records = list(records)
     if not records: raise CandleError("no candles")
     try: times, *cols = zip(*map(_WIRE, records))                # columns in one pass in C: a history is hundreds of candles
@@ -121,10 +131,17 @@ def candle_frame(records) -> pd.DataFrame:
     if times is None or any(None in c for c in (times, *cols)):
         i, c = next((i, c) for i, r in enumerate(records) for c in ("time", *CANDLE_COLUMNS) if r.get(c) is None)
         raise CandleError(f"candle {i} has no {c} (missing or null)")
-    arrays = [np.asarray(c) for c in cols]
-    if all(a.dtype.kind in "iuf" for a in arrays): df = pd.DataFrame(np.column_stack(arrays).astype(np.float64), columns=list(CANDLE_COLUMNS))
-    else: df = pd.DataFrame({c: a.astype(np.float64) if a.dtype.kind in "iu" else a for c, a in zip(CANDLE_COLUMNS, arrays)})  # validation names the column
-    return validate_candles(df.set_axis(_time_index(list(times))))
+    arrays, index = [np.asarray(c) for c in cols], _time_index(list(times))
+    if all(a.dtype.kind in "iuf" for a in arrays):
+        values = np.column_stack(arrays).astype(np.float64)
+        if value_fault(values) is None and not (series and (index.hasnans or (np.diff(index.asi8) <= 0).any())): return index.asi8, values
+    df = pd.DataFrame({c: a.astype(np.float64) if a.dtype.kind in "iu" else a for c, a in zip(CANDLE_COLUMNS, arrays)}).set_axis(index)
+    validate_candles(df) if series else check_candle_values(df)   # a rule is broken: the contract's own check names it and its rows
+    return candle_arrays(df)
+
+def candle_frame(records) -> pd.DataFrame:
+    "Candles given as mappings with `time` and `open high low close volume` -> a validated candle frame (or `CandleError`)."
+    return arrays_frame(*wire_arrays(records))
 
 # %% ../nbs/05_inference.ipynb #45f17526
 DIRECTION_COLUMNS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob
@@ -266,8 +283,7 @@ def candle_arrays(candles:pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 def _joined_frame(tails:list, n:int) -> pd.DataFrame:
     "The last `n` candles of each (times, values) tail, end to end, as one candle frame (times that are not one series)."
-    times, values = np.concatenate([t[-n:] for t, _ in tails]), np.concatenate([v[-n:] for _, v in tails])
-    return pd.DataFrame(values, index=pd.DatetimeIndex(times.view("datetime64[ns]"), name="time").tz_localize("UTC"), columns=list(CANDLE_COLUMNS))
+    return arrays_frame(np.concatenate([t[-n:] for t, _ in tails]), np.concatenate([v[-n:] for _, v in tails]))
 
 @patch
 def features_of(self:NatronPredictor, tails:list, # (times, values) of each history's last `rows + warmup` candles or more, as `candle_arrays`
@@ -294,12 +310,13 @@ def predict_many(self:NatronPredictor, windows:list) -> list:
 
 @patch
 def predict_histories(self:NatronPredictor, histories:list) -> list:
-    "The prediction dict for the last candle of each of `histories` (validated frames, e.g. from `candle_frame`), or the `ValueError` that history raised."
-    tails = [attempt(self.history, h, False) for h in histories]
-    ok = [i for i, t in enumerate(tails) if not isinstance(t, Exception)]
-    windows = list(tails)
-    for i, X in zip(ok, self.features_of([candle_arrays(tails[i]) for i in ok], [is_intraday(tails[i].index) for i in ok], self.window)):
-        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t.index[-self.window:]), t.index[-1:]), X, tails[i])
+    "The prediction dict for the last candle of each of `histories` (checked (times, values) arrays, from `wire_arrays` or `candle_arrays`), or the `ValueError` that history raised."
+    short = lambda n: HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
+                                   f"got {n}: {self.required_history - n} missing")
+    windows = [short(len(t)) if len(t) < self.required_history else utc_index(t[-self.window:]) for t, _ in histories]
+    ok = [i for i, w in enumerate(windows) if not isinstance(w, Exception)]
+    for i, X in zip(ok, self.features_of([histories[i] for i in ok], [is_intraday(windows[i]) for i in ok], self.window)):
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t), t[-1:]), X, windows[i])
     return self.predict_many(windows)
 
 # %% ../nbs/05_inference.ipynb #a72dfe71
@@ -328,20 +345,15 @@ def _utc(t:int) -> pd.Timestamp: return pd.Timestamp(t, unit="ns", tz="UTC")
 
 def _one_candle(candle) -> tuple[int, np.ndarray]:
     "A one-row candle frame, or a mapping with time and open high low close volume, validated, as (time, values)."
-    new = validate_candles(candle) if isinstance(candle, pd.DataFrame) else candle_frame([candle])
-    if len(new) != 1: raise CandleError(f"update takes one candle, got {len(new)}")
-    times, values = candle_arrays(new)
+    times, values = candle_arrays(validate_candles(candle)) if isinstance(candle, pd.DataFrame) else wire_arrays([candle])
+    if len(times) != 1: raise CandleError(f"update takes one candle, got {len(times)}")
     return times[0], values[0]
 
 def new_candles(candles:list) -> list:
     "Each of `candles` (as `_one_candle` takes them) as (time, values), or its `CandleError`; mappings are checked together, one by one only if one fails."
     if len(candles) > 1 and all(isinstance(c, Mapping) for c in candles):
-        try:
-            batch = pd.DataFrame(np.asarray([[c.get(k) for k in CANDLE_COLUMNS] for c in candles], dtype=np.float64),
-                                 index=_time_index([c.get("time") for c in candles]), columns=list(CANDLE_COLUMNS))  # times of many streams: not one series
-            check_candle_values(batch)
-            return list(zip(*candle_arrays(batch)))
-        except (CandleError, TypeError, ValueError): pass                 # a bad candle among them: find whose, with its message
+        try: return list(zip(*wire_arrays(candles, series=False)))     # times of many streams: not one series
+        except ValueError: pass                                        # a bad candle among them: find whose, with its message
     return [attempt(_one_candle, c) for c in candles]
 
 def update_streams(streams:list, candles:list) -> list:
@@ -353,7 +365,7 @@ def update_streams(streams:list, candles:list) -> list:
     windows = list(steps)
     for i, X in zip(ok, p.features_of([steps[i][:2] for i in ok], [streams[i].intraday for i in ok], 1)):
         (times, _, replace), w = steps[i], streams[i].window
-        t = pd.DatetimeIndex([_utc(times[-1])], name="time")
+        t = utc_index(times[-1:])
         step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), t)]), t)
         windows[i] = X if isinstance(X, Exception) else attempt(step, X)
     out = p.predict_many(windows)

@@ -9,18 +9,19 @@ from __future__ import annotations
 import hashlib, ipaddress, math, re
 from dataclasses import dataclass
 from typing import Annotated, Literal
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 import natron
 from .data import CandleError, broker_to_utc
-from .inference import NatronPredictor, candle_frame
+from .inference import NatronPredictor, arrays_frame, candle_frame, utc_index, wire_arrays
 
 # %% auto #0
 __all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'TZ_SUFFIX', 'CandleIn',
-           'PredictRequest', 'describe', 'InvalidJSON', 'BrokerTimed', 'parse_request', 'candle_records',
-           'CandleRequest', 'parse_candle', 'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner',
-           'live_broker_time', 'in_broker_time', 'from_broker', 'Prediction', 'BatchPredictions', 'json_safe', 'Busy',
-           'model_info', 'is_loopback', 'check_binding']
+           'PredictRequest', 'describe', 'InvalidJSON', 'BrokerTimed', 'request_arrays', 'parse_request',
+           'candle_records', 'CandleRequest', 'parse_candle', 'SessionError', 'UnknownSession', 'SessionLimit',
+           'session_id', 'owner', 'live_broker_time', 'in_broker_time', 'from_broker', 'Prediction', 'BatchPredictions',
+           'json_safe', 'Busy', 'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
@@ -42,7 +43,6 @@ class CandleIn(BaseModel):
 class PredictRequest(BaseModel):
     "A history of candles of one instrument, oldest first."
     candles: list[CandleIn] = Field(min_length=1, max_length=MAX_CANDLES)
-    def frame(self) -> pd.DataFrame: return candle_frame(c.__dict__ for c in self.candles)
 
 def describe(errors:list, limit:int=3) -> str:
     "A one-line message from pydantic errors: where (candles[3].open) and what."
@@ -68,13 +68,17 @@ class BrokerTimed:
 
 def _untag(data) -> tuple: return (data.data, data.convention) if isinstance(data, BrokerTimed) else (data, "utc")
 
-def parse_request(data) -> pd.DataFrame:
-    "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as a validated UTC candle frame; `InvalidJSON`, or `CandleError` naming the problem."
+def request_arrays(data) -> tuple[np.ndarray, np.ndarray]:
+    "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as checked UTC candle arrays (`wire_arrays`); `InvalidJSON`, or `CandleError` naming the problem."
     data, convention = _untag(data)
     req = _validate(PredictRequest, data)
-    frame = req.frame()
-    if convention != "utc": frame.index = from_broker(frame.index, [c.time for c in req.candles], convention)
-    return frame
+    times, values = wire_arrays(c.__dict__ for c in req.candles)
+    if convention != "utc": times = from_broker(utc_index(times), [c.time for c in req.candles], convention).asi8
+    return times, values
+
+def parse_request(data) -> pd.DataFrame:
+    "A request, as `request_arrays` takes it, as a validated UTC candle frame."
+    return arrays_frame(*request_arrays(data))
 
 def candle_records(candles:pd.DataFrame) -> list[dict]:
     "A candle frame as wire records: `time` in epoch seconds, then open high low close volume."

@@ -13,11 +13,11 @@ import torch
 from fastcore.basics import patch
 from .bundle import NatronModelBundle
 from .inference import NatronPredictor, attempt, prediction_records, update_streams
-from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request
+from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request, request_arrays
 
 # %% auto #0
 __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'BATCH_RETRY', 'Worker', 'Scorer']
+           'GATHER', 'BATCH_RETRY', 'Worker', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -28,6 +28,7 @@ SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may 
 MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
 MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or running in the batch lane; more are answered `Busy`
 BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
+GATHER = 0.005                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
 
 def _on_ok(fn, items:list) -> list:
@@ -51,7 +52,7 @@ class Worker:
             for i, r in zip(idx, res): out[i] = r
         return out
 
-    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(parse_request, data) for _, data in jobs])
+    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(request_arrays, data) for _, data in jobs])
     def close(self, jobs): return [self.streams.pop(key, None) is not None for key, _ in jobs]
 
     def batch(self, jobs) -> list:
@@ -90,9 +91,10 @@ def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 class Scorer:
     "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
-                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS):
+                 max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS,
+                 gather:float=GATHER):
         self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
-        self.batch_lane, self.max_batch_jobs = max(self.workers, 1), max_batch_jobs      # the batch worker's index, after the scoring workers
+        self.batch_lane, self.max_batch_jobs, self.gather = max(self.workers, 1), max_batch_jobs, gather     # the batch worker's index, after the scoring workers
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
@@ -164,15 +166,25 @@ class Scorer:
     def _idlest(self) -> int: return min(range(self.batch_lane), key=lambda k: (not self.ready[k], self.load[k]))   # a ready scoring worker first; never the batch lane
 
 # %% ../nbs/06a_scoring.ipynb #ec05b5c3
+async def _more(q:asyncio.Queue, jobs:list, most:int, expect:int, deadline:float) -> None:
+    "Add to `jobs` every job waiting in `q`, then those that come before `deadline` (loop time) until it holds `expect`; never more than `most`."
+    loop = asyncio.get_running_loop()
+    while len(jobs) < most:
+        if not q.empty(): jobs.append(q.get_nowait()); continue
+        if len(jobs) >= expect or loop.time() >= deadline: return
+        try: jobs.append(await asyncio.wait_for(q.get(), deadline - loop.time()))
+        except TimeoutError: return
+
 @patch
 async def _loop(self:Scorer, k:int):
-    "Take every job waiting for worker `k` (up to `max_batch`; one in the batch lane), run them there in one batch, answer each."
-    q, most = self.queues[k], 1 if k == self.batch_lane else self.max_batch
+    "Take the jobs for worker `k` (as many as its last batch had, waiting `gather` s for them; up to `max_batch`, one in the batch lane), run them there in one batch, answer each."
+    q, most, last = self.queues[k], 1 if k == self.batch_lane else self.max_batch, 1
     while True:
         jobs = [await q.get()]
         while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
-        while len(jobs) < most and not q.empty(): jobs.append(q.get_nowait())
-        self.batches.append(len(jobs))
+        await _more(q, jobs, most, last, asyncio.get_running_loop().time() + self.gather)
+        last = len(jobs)
+        self.batches.append(last)
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
         except BrokenProcessPool:                                      # the watch replaces the worker
             results = [Busy("the scoring worker died while answering; a new one is starting: try again in a moment")] * len(jobs)
