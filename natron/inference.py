@@ -310,7 +310,7 @@ def predict_many(self:NatronPredictor, windows:list) -> list:
 
 @patch
 def predict_histories(self:NatronPredictor, histories:list) -> list:
-    "The prediction dict for the last candle of each of `histories` (checked (times, values) arrays, from `wire_arrays` or `candle_arrays`), or the `ValueError` that history raised."
+    "The prediction dict for the last candle of each of `histories` (checked (times, values), as `wire_arrays` or `candle_arrays` give), or the `ValueError` it raised."
     short = lambda n: HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
                                    f"got {n}: {self.required_history - n} missing")
     windows = [short(len(t)) if len(t) < self.required_history else utc_index(t[-self.window:]) for t, _ in histories]
