@@ -24,7 +24,8 @@ __all__ = ['log', 'is_intraday', 'available_inputs', 'FeatureEngine', 'passthrou
 # %% ../nbs/01d_features.ipynb #2e07eb82
 def is_intraday(index:pd.DatetimeIndex) -> bool:
     "True when the median bar spacing of a single-symbol index is under a day (a numpy median: far cheaper per call than `infer_timeframe`)."
-    return len(index) > 1 and np.median(np.diff(index.tz_convert(None).to_numpy())) < np.timedelta64(1, "D")
+    gaps = np.diff(index.tz_convert(None).to_numpy()).astype("m8[ns]").view(np.int64)  # in ns: numpy's median of timedelta64 is ~20x slower
+    return len(index) > 1 and np.median(gaps) < 86_400 * 10**9
 
 def available_inputs(candles:pd.DataFrame) -> set:
     "The inputs a single-symbol frame offers: its candle columns, plus 'intraday' for bars shorter than a day."

@@ -12,6 +12,8 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
+try: from scipy.signal._sigtools import _linear_filter   # lfilter's compiled core: lfilter's own checks cost ~15 µs a call
+except ImportError: _linear_filter = lambda b, a, x, axis, zi: lfilter(b, a, x, axis, zi)   # a scipy without it
 
 # %% auto #0
 __all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'sliding',
@@ -28,8 +30,9 @@ def lag(x:np.ndarray, k:int=1) -> np.ndarray:
 def div(a, b, fill:float=0.0) -> np.ndarray:
     "a / b, and `fill` where b is 0 (a flat bar, a window without volume): a degenerate denominator never gives inf."
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    out = np.full(a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape), float(fill))
-    return np.divide(a, b, out=out, where=b != 0)
+    zero = b == 0
+    if not zero.any(): return a / b                              # the common case: no fill, no masked divide
+    return np.divide(a, b, out=np.full(np.broadcast_shapes(a.shape, b.shape), float(fill)), where=~zero)
 
 def first_valid(x:np.ndarray) -> int:
     "Index of the first value of x that is not NaN (derived series start with NaN for their own warm-up)."
@@ -38,9 +41,10 @@ def first_valid(x:np.ndarray) -> int:
 def rsum(x:np.ndarray, n:int) -> np.ndarray:
     "Rolling sum of the last `n` values through cumulative sums, O(N); NaN until `n` values follow the leading NaN."
     start = first_valid(x)
-    s, out = np.cumsum(x[start:]), np.empty(len(x))    # a NaN after the start poisons every later sum: never a wrong value
+    s, out = x[start:].cumsum(), np.empty(len(x))      # a NaN after the start poisons every later sum: never a wrong value
     out[:start + n - 1] = np.nan
-    out[start + n - 1:start + n], out[start + n:] = s[n - 1:n], s[n:] - s[:-n]
+    out[start + n - 1:start + n] = s[n - 1:n]
+    np.subtract(s[n:], s[:-n], out=out[start + n:])
     return out
 
 def rmean(x:np.ndarray, n:int) -> np.ndarray: return rsum(x, n) / n
@@ -120,8 +124,11 @@ MEMORY_TOL = 1e-8  # weight below which an exponentially smoothed feature has fo
 
 def ema(x:np.ndarray, alpha:float) -> np.ndarray:
     "y_t = y_{t-1} + alpha (x_t - y_{t-1}), started at the first valid x (NaN before it)."
-    f, out = first_valid(x), np.full(len(x), np.nan)
-    out[f:] = lfilter([alpha], [1.0, alpha - 1.0], x[f:], zi=[(1.0 - alpha) * x[f]])[0]   # all NaN stays NaN
+    f = first_valid(x)
+    y = _linear_filter(np.array([alpha]), np.array([1.0, alpha - 1.0]), x[f:], -1, np.array([(1.0 - alpha) * x[f]]))[0]  # all NaN stays NaN
+    if f == 0: return y
+    out = np.empty(len(x))
+    out[:f], out[f:] = np.nan, y
     return out
 
 def span(n:int) -> float: return 2.0 / (n + 1)   # EMA smoothing of an n-bar "span" (MACD, TSI)
