@@ -16,9 +16,9 @@ try: from scipy.signal._sigtools import _linear_filter   # lfilter's compiled co
 except ImportError: _linear_filter = lambda b, a, x, axis, zi: lfilter(b, a, x, axis, zi)   # a scipy without it
 
 # %% auto #0
-__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'sliding',
-           'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory', 'last_index', 'at',
-           'extreme_since']
+__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsums', 'rsum', 'rmean', 'rmeans', 'only_rows',
+           'extra_rows', 'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
+           'last_index', 'at', 'extreme_since']
 
 # %% ../nbs/01_rolling.ipynb #6a2da2d8
 def lag(x:np.ndarray, k:int=1) -> np.ndarray:
@@ -38,16 +38,21 @@ def first_valid(x:np.ndarray) -> int:
     "Index of the first value of x that is not NaN (derived series start with NaN for their own warm-up)."
     return 0 if x[0] == x[0] else int(np.argmax(x == x))
 
-def rsum(x:np.ndarray, n:int) -> np.ndarray:
-    "Rolling sum of the last `n` values through cumulative sums, O(N); NaN until `n` values follow the leading NaN."
-    start = first_valid(x)
-    s, out = x[start:].cumsum(), np.empty(len(x))      # a NaN after the start poisons every later sum: never a wrong value
-    out[:start + n - 1] = np.nan
-    out[start + n - 1:start + n] = s[n - 1:n]
-    np.subtract(s[n:], s[:-n], out=out[start + n:])
-    return out
+def rsums(x:np.ndarray, ns) -> list[np.ndarray]:
+    "Rolling sums of the last `n` values for each n of `ns`, from one cumulative sum, O(N); NaN until `n` values follow the leading NaN."
+    start, outs = first_valid(x), []
+    s = x[start:].cumsum()                             # a NaN after the start poisons every later sum: never a wrong value
+    for n in ns:
+        out = np.empty(len(x))
+        out[:start + n - 1] = np.nan
+        out[start + n - 1:start + n] = s[n - 1:n]
+        np.subtract(s[n:], s[:-n], out=out[start + n:])
+        outs.append(out)
+    return outs
 
+def rsum(x:np.ndarray, n:int) -> np.ndarray: return rsums(x, (n,))[0]
 def rmean(x:np.ndarray, n:int) -> np.ndarray: return rsum(x, n) / n
+def rmeans(x:np.ndarray, ns) -> list[np.ndarray]: return [s / n for s, n in zip(rsums(x, ns), ns)]  # one cumulative sum for several windows
 
 # %% ../nbs/01_rolling.ipynb #e29d94b9
 CHUNK = 2048  # rows per chunk in `sliding`: (2048, 100) windows take 1.6 MB, which the allocator reuses (8192 rows page-fault ~25% slower)
