@@ -16,7 +16,7 @@ try: from scipy.signal._sigtools import _linear_filter   # lfilter's compiled co
 except ImportError: _linear_filter = lambda b, a, x, axis, zi: lfilter(b, a, x, axis, zi)   # a scipy without it
 
 # %% auto #0
-__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsums', 'rsum', 'rmean', 'rmeans', 'only_rows',
+__all__ = ['CHUNK_BYTES', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsums', 'rsum', 'rmean', 'rmeans', 'only_rows',
            'extra_rows', 'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
            'last_index', 'at', 'extreme_since']
 
@@ -55,7 +55,7 @@ def rmean(x:np.ndarray, n:int) -> np.ndarray: return rsum(x, n) / n
 def rmeans(x:np.ndarray, ns) -> list[np.ndarray]: return [s / n for s, n in zip(rsums(x, ns), ns)]  # one cumulative sum for several windows
 
 # %% ../nbs/01_rolling.ipynb #e29d94b9
-CHUNK = 2048  # rows per chunk in `sliding`: (2048, 100) windows take 1.6 MB, which the allocator reuses (8192 rows page-fault ~25% slower)
+CHUNK_BYTES = 1 << 18  # size of each array's windows per chunk in `sliding`: temporaries this small are reused by the allocator, larger ones page-fault
 _WANTED = contextvars.ContextVar("natron_wanted_rows", default=None)  # rows whose features are wanted, counted back from the last
 
 @contextmanager
@@ -96,7 +96,8 @@ def sliding(fn:Callable, # (rows, n) windows of each x -> (rows,) array or tuple
     blank = not len(ends)
     if blank: ends = np.array([len(xs[0]) - 1])                # one window, for the shape of fn's output; every row stays NaN
     wins, starts = [_windows(x, n) for x in xs], ends - n + 1
-    parts = [fn(*(_take(w, starts[i:i + CHUNK]) for w in wins)) for i in range(0, len(starts), CHUNK)]
+    step = max(1, CHUNK_BYTES // (8 * n))                       # windows per chunk
+    parts = [fn(*(_take(w, starts[i:i + step]) for w in wins)) for i in range(0, len(starts), step)]
     single = isinstance(parts[0], np.ndarray)
     outs = [np.full(N, np.nan) for _ in range(1 if single else len(parts[0]))]
     if not blank:
