@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from .registry import Bars, feature_block, shared
-from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, rmax, rmean, rmin, rsum, sliding, span, wilder, zscore)
+from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, rmax, rmean, rmeans, rmin, rsum, rsums, sliding, span, wilder, zscore)
 from scipy.signal import lfilter
 
 # %% auto #0
@@ -27,7 +27,7 @@ MA_WINDOWS = (10, 20, 50, 100, 200)
     + [(f"sma_slope_{n}", n + 4, f"SMA({n}) / SMA({n}) five bars earlier - 1") for n in (20, 50)]
     + [("sma_cross_20_50", 49, "SMA(20) / SMA(50) - 1"), ("sma_cross_50_200", 199, "SMA(50) / SMA(200) - 1")])
 def moving_averages(b:Bars) -> dict:
-    m = {n: rmean(b.c, n) for n in MA_WINDOWS}
+    m = dict(zip(MA_WINDOWS, rmeans(b.c, MA_WINDOWS)))
     return {**{f"sma_dist_{n}": b.c / m[n] - 1 for n in MA_WINDOWS},
             **{f"sma_slope_{n}": m[n] / lag(m[n], 5) - 1 for n in (20, 50)},
             "sma_cross_20_50": m[20] / m[50] - 1, "sma_cross_50_200": m[50] / m[200] - 1}
@@ -243,13 +243,13 @@ def momentum(b:Bars) -> dict:
     vol = np.sqrt(rmean(r * r, 20))
     tsi = lambda x: ema(ema(x, span(25)), span(13))
     bp, tr = b.c - np.minimum(b.l, pc), true_range(b)
-    uo = sum(w * div(rsum(bp, n), rsum(tr, n), 0.5) for w, n in ((4, 7), (2, 14), (1, 28))) / 7
+    uo = sum(w * div(p, q, 0.5) for w, p, q in zip((4, 2, 1), rsums(bp, (7, 14, 28)), rsums(tr, (7, 14, 28)))) / 7
     up, down = rsum(np.maximum(d, 0.0), 14), rsum(np.maximum(-d, 0.0), 14)
-    mid = (b.h + b.l) / 2
+    mid5, mid34 = rmeans((b.h + b.l) / 2, (5, 34))
     roc = {n: np.log(b.c / lag(b.c, n)) for n in ROC_HORIZONS}
     return {**{f"roc_{n}": x for n, x in roc.items()}, **{f"roc_z_{n}": div(roc[n], vol * np.sqrt(n)) for n in (10, 20)},
             "cci_20": sliding(_cci, 20, typical_price(b)) / 100, "tsi": np.where(idle(d, 25), 0.0, div(tsi(d), tsi(np.abs(d)))), "ultimate_osc": uo,
-            "awesome_osc": (rmean(mid, 5) - rmean(mid, 34)) / b.c, "cmo_14": div(up - down, up + down),
+            "awesome_osc": (mid5 - mid34) / b.c, "cmo_14": div(up - down, up + down),
             "up_ratio_20": rmean(np.where(np.isnan(d), np.nan, d > 0), 20)}
 
 # %% ../nbs/01b_indicators.ipynb #8bd5d4dd
@@ -266,9 +266,9 @@ KELTNER_WARMUP = max(memory(span(20)), 1 + memory(wilder(10)))
     ("donchian_width_20", 19, "20-bar high-low range / close")])
 def bands(b:Bars) -> dict:
     tr, (m, sd) = true_range(b), rmean_std(b.c, 20)
-    mid, atr10 = ema(b.c, span(20)), ema(tr, wilder(10))
+    mid, atr10, (tr5, tr50) = ema(b.c, span(20)), ema(tr, wilder(10)), rmeans(tr, (5, 50))
     hh, ll = rmax(b.h, 20), rmin(b.l, 20)
-    return {"atr_pct_14": ema(tr, wilder(14)) / b.c, "atr_ratio_5_50": div(rmean(tr, 5), rmean(tr, 50), 1.0),
+    return {"atr_pct_14": ema(tr, wilder(14)) / b.c, "atr_ratio_5_50": div(tr5, tr50, 1.0),
             "bb_width_20": div(4 * sd, m), "bb_pctb_20": position(b.c, m - 2 * sd, m + 2 * sd),
             "kc_pos_20": np.where(idle(tr, 10), 0.5, position(b.c, mid - 2 * atr10, mid + 2 * atr10)), "kc_width_20": div(4 * atr10, mid),
             "donchian_pos_20": stochastic(b, 20), "donchian_pos_55": stochastic(b, 55), "donchian_width_20": (hh - ll) / b.c}
@@ -288,7 +288,7 @@ RV_HORIZONS = (5, 10, 20, 60)
        ("drawdown_20", 19, "close / 20-bar highest close - 1"), ("drawup_20", 19, "close / 20-bar lowest close - 1")])
 def realised_volatility(b:Bars) -> dict:
     r = log_returns(b)
-    rv = {n: np.sqrt(rmean(r * r, n)) for n in RV_HORIZONS}
+    rv = {n: np.sqrt(m) for n, m in zip(RV_HORIZONS, rmeans(r * r, RV_HORIZONS))}
     hl, co, hc, ho, lc, lo = (np.log(x / y) for x, y in ((b.h, b.l), (b.c, b.o), (b.h, b.c), (b.h, b.o), (b.l, b.c), (b.l, b.o)))
     dd, (hl_mean, hl_std) = b.c / rmax(b.c, 14) - 1, rmean_std(hl, 20)
     return {**{f"rv_{n}": x for n, x in rv.items()}, "rv_ratio_5_60": div(rv[5], rv[60], 1.0),
@@ -323,9 +323,10 @@ def volume_flow(b:Bars) -> dict:
     v, tp, d = b.v, typical_price(b), b.c - lag(b.c)
     dtp = tp - lag(tp)
     pos, neg = rsum(tp * v * (dtp > 0), 14), rsum(tp * v * (dtp < 0), 14)
-    flow = lambda x, n: div(rsum(x * v, n), rsum(v, n))
-    vwap_dist = lambda n: div(b.c * rsum(v, n), rsum(tp * v, n), 1.0) - 1
-    return {"volume_z_20": zscore(v, 20), "volume_z_50": zscore(v, 50), "volume_ratio_5_50": div(rmean(v, 5), rmean(v, 50), 1.0) - 1,
+    sv = dict(zip((5, 10, 20, 50), rsums(v, (5, 10, 20, 50))))   # volume over each window, from one cumulative sum
+    flow = lambda x, n: div(rsum(x * v, n), sv[n])
+    vwap_dist = lambda n: div(b.c * sv[n], rsum(tp * v, n), 1.0) - 1
+    return {"volume_z_20": zscore(v, 20), "volume_z_50": zscore(v, 50), "volume_ratio_5_50": div(sv[5] / 5, sv[50] / 50, 1.0) - 1,
             "mfi_14": div(pos, pos + neg, 0.5), "cmf_20": flow(money_flow_multiplier(b), 20),
             "obv_slope_10": flow(np.sign(d), 10), "obv_slope_20": flow(np.sign(d), 20), "vpt_slope_20": flow(d / lag(b.c), 20),
             "vwap_dist_20": vwap_dist(20), "vwap_dist_50": vwap_dist(50)}

@@ -61,8 +61,12 @@ class Bars:
 
     @classmethod
     def of(cls, candles:pd.DataFrame) -> Bars:
-        col = lambda k: candles[k].to_numpy(np.float64) if k in candles.columns else None
-        return cls(candles.index, *(col(k) for k in CANDLE_COLUMNS))
+        names = candles.columns.tolist()
+        if set(names) <= set(CANDLE_COLUMNS):   # candles only (a server's frames): one array; a column look-up costs ~40 µs in pandas 3
+            values = candles.to_numpy(np.float64)
+            col = lambda k: np.ascontiguousarray(values[:, names.index(k)])
+        else: col = lambda k: candles[k].to_numpy(np.float64)
+        return cls(candles.index, *(col(k) if k in names else None for k in CANDLE_COLUMNS))
 
 def shared(fn):
     "Compute `fn(bars)` once per transform and keep it in `bars.cache`."

@@ -12,11 +12,13 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
+try: from scipy.signal._sigtools import _linear_filter   # lfilter's compiled core: lfilter's own checks cost ~15 µs a call
+except ImportError: _linear_filter = lambda b, a, x, axis, zi: lfilter(b, a, x, axis, zi)   # a scipy without it
 
 # %% auto #0
-__all__ = ['CHUNK', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsum', 'rmean', 'only_rows', 'extra_rows', 'sliding',
-           'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory', 'last_index', 'at',
-           'extreme_since']
+__all__ = ['CHUNK_BYTES', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsums', 'rsum', 'rmean', 'rmeans', 'only_rows',
+           'extra_rows', 'sliding', 'rmax', 'rmin', 'rmean_std', 'zscore', 'ema', 'span', 'wilder', 'idle', 'memory',
+           'last_index', 'at', 'extreme_since']
 
 # %% ../nbs/01_rolling.ipynb #6a2da2d8
 def lag(x:np.ndarray, k:int=1) -> np.ndarray:
@@ -28,25 +30,32 @@ def lag(x:np.ndarray, k:int=1) -> np.ndarray:
 def div(a, b, fill:float=0.0) -> np.ndarray:
     "a / b, and `fill` where b is 0 (a flat bar, a window without volume): a degenerate denominator never gives inf."
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    out = np.full(a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape), float(fill))
-    return np.divide(a, b, out=out, where=b != 0)
+    zero = b == 0
+    if not zero.any(): return a / b                              # the common case: no fill, no masked divide
+    return np.divide(a, b, out=np.full(np.broadcast_shapes(a.shape, b.shape), float(fill)), where=~zero)
 
 def first_valid(x:np.ndarray) -> int:
     "Index of the first value of x that is not NaN (derived series start with NaN for their own warm-up)."
     return 0 if x[0] == x[0] else int(np.argmax(x == x))
 
-def rsum(x:np.ndarray, n:int) -> np.ndarray:
-    "Rolling sum of the last `n` values through cumulative sums, O(N); NaN until `n` values follow the leading NaN."
-    start = first_valid(x)
-    s, out = np.cumsum(x[start:]), np.empty(len(x))    # a NaN after the start poisons every later sum: never a wrong value
-    out[:start + n - 1] = np.nan
-    out[start + n - 1:start + n], out[start + n:] = s[n - 1:n], s[n:] - s[:-n]
-    return out
+def rsums(x:np.ndarray, ns) -> list[np.ndarray]:
+    "Rolling sums of the last `n` values for each n of `ns`, from one cumulative sum, O(N); NaN until `n` values follow the leading NaN."
+    start, outs = first_valid(x), []
+    s = x[start:].cumsum()                             # a NaN after the start poisons every later sum: never a wrong value
+    for n in ns:
+        out = np.empty(len(x))
+        out[:start + n - 1] = np.nan
+        out[start + n - 1:start + n] = s[n - 1:n]
+        np.subtract(s[n:], s[:-n], out=out[start + n:])
+        outs.append(out)
+    return outs
 
+def rsum(x:np.ndarray, n:int) -> np.ndarray: return rsums(x, (n,))[0]
 def rmean(x:np.ndarray, n:int) -> np.ndarray: return rsum(x, n) / n
+def rmeans(x:np.ndarray, ns) -> list[np.ndarray]: return [s / n for s, n in zip(rsums(x, ns), ns)]  # one cumulative sum for several windows
 
 # %% ../nbs/01_rolling.ipynb #e29d94b9
-CHUNK = 8192  # rows per chunk in `sliding`
+CHUNK_BYTES = 1 << 18  # size of each array's windows per chunk in `sliding`: temporaries this small are reused by the allocator, larger ones page-fault
 _WANTED = contextvars.ContextVar("natron_wanted_rows", default=None)  # rows whose features are wanted, counted back from the last
 
 @contextmanager
@@ -87,7 +96,8 @@ def sliding(fn:Callable, # (rows, n) windows of each x -> (rows,) array or tuple
     blank = not len(ends)
     if blank: ends = np.array([len(xs[0]) - 1])                # one window, for the shape of fn's output; every row stays NaN
     wins, starts = [_windows(x, n) for x in xs], ends - n + 1
-    parts = [fn(*(_take(w, starts[i:i + CHUNK]) for w in wins)) for i in range(0, len(starts), CHUNK)]
+    step = max(1, CHUNK_BYTES // (8 * n))                       # windows per chunk
+    parts = [fn(*(_take(w, starts[i:i + step]) for w in wins)) for i in range(0, len(starts), step)]
     single = isinstance(parts[0], np.ndarray)
     outs = [np.full(N, np.nan) for _ in range(1 if single else len(parts[0]))]
     if not blank:
@@ -120,8 +130,11 @@ MEMORY_TOL = 1e-8  # weight below which an exponentially smoothed feature has fo
 
 def ema(x:np.ndarray, alpha:float) -> np.ndarray:
     "y_t = y_{t-1} + alpha (x_t - y_{t-1}), started at the first valid x (NaN before it)."
-    f, out = first_valid(x), np.full(len(x), np.nan)
-    out[f:] = lfilter([alpha], [1.0, alpha - 1.0], x[f:], zi=[(1.0 - alpha) * x[f]])[0]   # all NaN stays NaN
+    f = first_valid(x)
+    y = _linear_filter(np.array([alpha]), np.array([1.0, alpha - 1.0]), x[f:], -1, np.array([(1.0 - alpha) * x[f]]))[0]  # all NaN stays NaN
+    if f == 0: return y
+    out = np.empty(len(x))
+    out[:f], out[f:] = np.nan, y
     return out
 
 def span(n:int) -> float: return 2.0 / (n + 1)   # EMA smoothing of an n-bar "span" (MACD, TSI)
