@@ -28,7 +28,7 @@ SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may 
 MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
 MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or running in the batch lane; more are answered `Busy`
 BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
-GATHER = 0.005                         # seconds a worker's loop waits for as many jobs as its last batch had
+GATHER = 0.010                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
 
 def _on_ok(fn, items:list) -> list:
