@@ -177,14 +177,14 @@ async def _more(q:asyncio.Queue, jobs:list, most:int, expect:int, deadline:float
 
 @patch
 async def _loop(self:Scorer, k:int):
-    "Take the jobs for worker `k` (as many as its last batch had, waiting `gather` s for them; up to `max_batch`, one in the batch lane), run them there in one batch, answer each."
-    q, most, last = self.queues[k], 1 if k == self.batch_lane else self.max_batch, 1
+    "Take the jobs for worker `k` (as many as the largest of its last 8 batches had, waiting `gather` s for them; up to `max_batch`, one in the batch lane), run them there in one batch, answer each."
+    q, most, recent = self.queues[k], 1 if k == self.batch_lane else self.max_batch, collections.deque([1], maxlen=8)
     while True:
         jobs = [await q.get()]
         while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
-        await _more(q, jobs, most, last, asyncio.get_running_loop().time() + self.gather)
-        last = len(jobs)
-        self.batches.append(last)
+        await _more(q, jobs, most, max(recent), asyncio.get_running_loop().time() + self.gather)
+        recent.append(len(jobs))
+        self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
         except BrokenProcessPool:                                      # the watch replaces the worker
             results = [Busy("the scoring worker died while answering; a new one is starting: try again in a moment")] * len(jobs)
