@@ -177,7 +177,7 @@ async def _more(q:asyncio.Queue, jobs:list, most:int, expect:int, deadline:float
 
 @patch
 async def _loop(self:Scorer, k:int):
-    "Take the jobs for worker `k` (as many as the largest of its last 8 batches had, waiting `gather` s for them; up to `max_batch`, one in the batch lane), run them there in one batch, answer each."
+    "Take worker `k`'s jobs (as many as its largest of 8 last batches, waiting `gather` s; at most `max_batch`, one in the batch lane); run them in one batch; answer each."
     q, most, recent = self.queues[k], 1 if k == self.batch_lane else self.max_batch, collections.deque([1], maxlen=8)
     while True:
         jobs = [await q.get()]

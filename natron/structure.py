@@ -235,6 +235,10 @@ def spectrum(b:Bars) -> dict:
     return {**{f"fft_{band}_{FFT_WINDOW}": x for band, x in zip(FFT_BANDS, bands)}, f"spectral_entropy_{FFT_WINDOW}": entropy}
 
 # %% ../nbs/01c_structure.ipynb #80da51df
+def _clock(b:Bars) -> np.ndarray:
+    "The bars' open times as numpy datetime64[ns] (UTC for a UTC index)."
+    return b.time.as_unit("ns").asi8.view("datetime64[ns]")
+
 def _circle(x, period:float) -> tuple:
     a = 2 * np.pi * np.asarray(x, np.float64) / period
     return np.sin(a), np.cos(a)
@@ -242,13 +246,13 @@ def _circle(x, period:float) -> tuple:
 @feature_block("time", ("intraday",), [("hour_sin", 0, "sine of the UTC hour of the bar open on the 24-hour circle"),
                                        ("hour_cos", 0, "cosine of that hour")])
 def hour_of_day(b:Bars) -> dict:
-    s, c = _circle(b.time.values.astype("datetime64[s]").astype(np.int64) % 86400 / 3600, 24)
+    s, c = _circle(_clock(b).astype("datetime64[s]").astype(np.int64) % 86400 / 3600, 24)
     return {"hour_sin": s, "hour_cos": c}
 
 @feature_block("time", (), [("dow_sin", 0, "sine of the day of the week on the 7-day circle"), ("dow_cos", 0, "cosine of the day of the week"),
                             ("doy_sin", 0, "sine of the day of the year"), ("doy_cos", 0, "cosine of the day of the year")])
 def calendar(b:Bars) -> dict:
-    day = b.time.values.astype("datetime64[D]")
+    day = _clock(b).astype("datetime64[D]")
     weekday, yearday = (day.astype(np.int64) + 3) % 7, (day - day.astype("datetime64[Y]")).astype(np.int64)  # 1970-01-01 was a Thursday
     (ds, dc), (ys, yc) = _circle(weekday, 7), _circle(yearday, 365.25)
     return {"dow_sin": ds, "dow_cos": dc, "doy_sin": ys, "doy_cos": yc}
