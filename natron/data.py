@@ -65,7 +65,7 @@ def check_candle_values(df:pd.DataFrame) -> None:
     missing = [c for c in CANDLE_COLUMNS if c not in df.columns]
     if missing: raise CandleError(f"missing columns: {missing} (have {list(df.columns)})")
     for c, dtype in df.dtypes[list(CANDLE_COLUMNS)].items():
-        if not pd.api.types.is_float_dtype(dtype): _fail(f"non-numeric values in column '{c}' (dtype {dtype})", df, pd.to_numeric(df[c], errors="coerce").isna())
+        if not pd.api.types.is_float_dtype(dtype): _fail(f"non-numeric values in column '{c}' (dtype {dtype})", pd.to_numeric(df[c], errors="coerce").isna(), df)
     if fault := value_fault(df[list(CANDLE_COLUMNS)].to_numpy()): _fail(*fault, df)
 
 # %% ../nbs/00_data.ipynb #ca1f63f0
