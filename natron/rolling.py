@@ -12,8 +12,6 @@ from typing import Callable
 import numpy as np
 from scipy.ndimage import maximum_filter1d, minimum_filter1d
 from scipy.signal import lfilter
-try: from scipy.signal._sigtools import _linear_filter   # lfilter's compiled core: lfilter's own checks cost ~15 µs a call
-except ImportError: _linear_filter = lambda b, a, x, axis, zi: lfilter(b, a, x, axis, zi)   # a scipy without it
 
 # %% auto #0
 __all__ = ['CHUNK_BYTES', 'FLAT', 'MEMORY_TOL', 'lag', 'div', 'first_valid', 'rsums', 'rsum', 'rmean', 'rmeans', 'only_rows',
@@ -131,7 +129,7 @@ MEMORY_TOL = 1e-8  # weight below which an exponentially smoothed feature has fo
 def ema(x:np.ndarray, alpha:float) -> np.ndarray:
     "y_t = y_{t-1} + alpha (x_t - y_{t-1}), started at the first valid x (NaN before it)."
     f = first_valid(x)
-    y = _linear_filter(np.array([alpha]), np.array([1.0, alpha - 1.0]), x[f:], -1, np.array([(1.0 - alpha) * x[f]]))[0]  # all NaN stays NaN
+    y = lfilter([alpha], [1.0, alpha - 1.0], x[f:], zi=[(1.0 - alpha) * x[f]])[0]   # all NaN stays NaN
     if f == 0: return y
     out = np.empty(len(x))
     out[:f], out[f:] = np.nan, y
