@@ -165,14 +165,18 @@ def tail_mismatches(engine:FeatureEngine, candles:pd.DataFrame,
     return sorted(bad)
 
 # %% ../nbs/01d_features.ipynb #2cb0e8ec
+def _near_one(x:np.ndarray, n:int) -> np.ndarray:
+    "For each value of `x`, the power of two that brings it within a factor of 1.5 of 1, repeated `n` times: a scale that is exact in floating point."
+    return np.repeat(np.ldexp(1.0, -np.round(np.log2(x)).astype(np.int64)), n)
+
 def _unit_bars(joined:pd.DataFrame, n:int) -> Bars:
-    "The Bars of tails of `n` rows end to end, each divided by its last close (prices) and its largest volume: no feature changes, no level carries over."
+    "The Bars of tails of `n` rows end to end, each scaled by powers of two to a last close and a largest volume near 1: no feature changes by a bit, no level carries over."
     b, k = Bars.of(joined), len(joined) // n
-    last_close = np.repeat(b.c[n - 1::n], n)
-    b.o, b.h, b.l, b.c = (None if x is None else x / last_close for x in (b.o, b.h, b.l, b.c))
+    price = _near_one(b.c[n - 1::n], n)
+    b.o, b.h, b.l, b.c = (None if x is None else x * price for x in (b.o, b.h, b.l, b.c))
     if b.v is not None:
         peak = b.v.reshape(k, n).max(1)
-        b.v = b.v / np.repeat(np.where(peak > 0, peak, 1.0), n)
+        b.v = b.v * _near_one(np.where(peak > 0, peak, 1.0), n)
     return b
 
 @patch
