@@ -166,7 +166,7 @@ def tail_mismatches(engine:FeatureEngine, candles:pd.DataFrame,
 
 # %% ../nbs/01d_features.ipynb #2cb0e8ec
 def _near_one(x:np.ndarray, n:int) -> np.ndarray:
-    "For each value of `x`, the power of two that brings it within a factor of 1.5 of 1, repeated `n` times: a scale that is exact in floating point."
+    "For each value of `x`, the power of two that brings it within a factor of √2 of 1, repeated `n` times: a scale that is exact in floating point."
     return np.repeat(np.ldexp(1.0, -np.round(np.log2(x)).astype(np.int64)), n)
 
 def _unit_bars(joined:pd.DataFrame, n:int) -> Bars:
