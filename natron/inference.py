@@ -216,14 +216,17 @@ def prediction_records(frame:pd.DataFrame) -> list[dict]:
 
 # %% ../nbs/05_inference.ipynb #0730d3d4
 @patch
-def history(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> pd.DataFrame:
-    "The last `required_history` candles of one instrument, validated (unless the caller already did); `HistoryError` with the count needed if there are fewer."
+def too_short(self:NatronPredictor, n:int) -> HistoryError|None:
+    "The `HistoryError` for a history of `n` candles, with the count missing; None if `n` is enough."
+    if n >= self.required_history: return None
+    return HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), got {n}: {self.required_history - n} missing")
+
+@patch
+def history(self:NatronPredictor, candles:pd.DataFrame) -> pd.DataFrame:
+    "The last `required_history` candles of one instrument, validated; `HistoryError` with the count needed if there are fewer."
     if isinstance(candles.index, pd.MultiIndex): raise CandleError("predict takes one instrument's candles (a time index); use predict_batch for several")
-    if len(candles) < self.required_history:
-        raise HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
-                           f"got {len(candles)}: {self.required_history - len(candles)} missing")
-    tail = candles.iloc[len(candles) - self.required_history:]
-    return validate_candles(tail) if validate else tail
+    if short := self.too_short(len(candles)): raise short
+    return validate_candles(candles.iloc[len(candles) - self.required_history:])
 
 def finite_features(X:np.ndarray, times:pd.Index) -> np.ndarray:
     "`X` (rows at `times`) unchanged, or `CandleError` naming the first candle whose features are not all finite."
@@ -232,9 +235,9 @@ def finite_features(X:np.ndarray, times:pd.Index) -> np.ndarray:
     return X
 
 @patch
-def prepare(self:NatronPredictor, candles:pd.DataFrame, validate:bool=True) -> tuple[np.ndarray, pd.Index]:
-    "The scaled window (t, f) that ends at the last of `candles`, and that candle's time (a one-element index); `validate=False` for frames from `candle_frame`."
-    tail = self.history(candles, validate)
+def prepare(self:NatronPredictor, candles:pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    "The scaled window (t, f) that ends at the last of `candles`, and that candle's time (a one-element index)."
+    tail = self.history(candles)
     return finite_features(self.scale(self.features(tail, self.window)), tail.index[-self.window:]), tail.index[-1:]
 
 def finite_rows(probs:dict) -> np.ndarray:
@@ -312,9 +315,7 @@ def predict_many(self:NatronPredictor, windows:list) -> list:
 @patch
 def predict_histories(self:NatronPredictor, histories:list) -> list:
     "The prediction dict for the last candle of each of `histories` (checked (times, values), as `wire_arrays` or `candle_arrays` give), or the `ValueError` it raised."
-    short = lambda n: HistoryError(f"need at least {self.required_history} candles (window {self.window} + feature warm-up {self.warmup}), "
-                                   f"got {n}: {self.required_history - n} missing")
-    windows = [short(len(t)) if len(t) < self.required_history else utc_index(t[-self.window:]) for t, _ in histories]
+    windows = [self.too_short(len(t)) or utc_index(t[-self.window:]) for t, _ in histories]
     ok = [i for i, w in enumerate(windows) if not isinstance(w, Exception)]
     for i, X in zip(ok, self.features_of([histories[i] for i in ok], [is_intraday(windows[i]) for i in ok], self.window)):
         windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t), t[-1:]), X, windows[i])
