@@ -104,8 +104,11 @@ def load_predictor(path, device="cpu", threads:int|None=None) -> NatronPredictor
 def _time_index(values:list) -> pd.DatetimeIndex:
     "ISO 8601 strings (naive = UTC), Timestamps or epoch seconds (all one kind) -> a UTC index named time."
     number = lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    secs = np.asarray(values)
+    if secs.dtype.kind in "if" and len(secs) and np.abs(secs).max() < 9e9 and ((whole := secs.astype(np.int64)) == secs).all():
+        return utc_index(whole * 1_000_000_000)      # whole epoch seconds, as MT5 and `candle_records` send them: exact, a fifth of `pd.to_datetime`'s time
     try:
-        if np.asarray(values).dtype.kind in "iuf" or all(map(number, values)):     # the first test in C: a history is hundreds of times
+        if secs.dtype.kind in "iuf" or all(map(number, values)):                    # the first test in C: a history is hundreds of times
             idx = pd.to_datetime(np.asarray(values, dtype=float), unit="s", utc=True)
         elif not any(map(number, values)): idx = pd.to_datetime(list(values), utc=True, format="ISO8601")
         else: raise ValueError("mixes epoch seconds and date strings")
