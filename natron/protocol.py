@@ -6,12 +6,13 @@ Docs: https://natron-dev.github.io/natron/protocol.html.md"""
 
 # %% ../nbs/06_protocol.ipynb #59acedee
 from __future__ import annotations
-import hashlib, ipaddress, math, re
+import functools, hashlib, ipaddress, math, re
 from dataclasses import dataclass
 from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict         # pydantic reads typing's own TypedDict only from Python 3.12
 import natron
 from .data import CandleError, broker_to_utc
 from .inference import NatronPredictor, arrays_frame, candle_frame, utc_index, wire_arrays
@@ -31,7 +32,7 @@ Price = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
 Volume = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
 Time = Annotated[str, Field(strict=True, max_length=64)] | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1e10)]
 
-class CandleIn(BaseModel):
+class CandleIn(TypedDict):
     "One candle on the wire; `time` is an ISO 8601 string (naive = UTC) or epoch seconds."
     time: Time
     open: Price
@@ -40,9 +41,9 @@ class CandleIn(BaseModel):
     close: Price
     volume: Volume
 
-class PredictRequest(BaseModel):
+class PredictRequest(TypedDict):
     "A history of candles of one instrument, oldest first."
-    candles: list[CandleIn] = Field(min_length=1, max_length=MAX_CANDLES)
+    candles: Annotated[list[CandleIn], Field(min_length=1, max_length=MAX_CANDLES)]
 
 def describe(errors:list, limit:int=3) -> str:
     "A one-line message from pydantic errors: where (candles[3].open) and what."
@@ -52,9 +53,12 @@ def describe(errors:list, limit:int=3) -> str:
 
 class InvalidJSON(ValueError): "A request that is not JSON at all."
 
-def _validate(model, data) -> BaseModel:
-    "`data` — raw JSON bytes, or already decoded — as a `model`; `InvalidJSON`, or `CandleError` naming the problem."
-    try: return model.model_validate_json(data) if isinstance(data, (bytes, str)) else model.model_validate(data)
+@functools.cache
+def _adapter(schema) -> TypeAdapter: return TypeAdapter(schema)
+
+def _validate(schema, data) -> dict:
+    "`data` — raw JSON bytes, or already decoded — validated as `schema` (a TypedDict, so plain dicts come out); `InvalidJSON`, or `CandleError` naming the problem."
+    try: return _adapter(schema).validate_json(data) if isinstance(data, (bytes, str)) else _adapter(schema).validate_python(data)
     except ValidationError as e:
         first = e.errors()[0]
         if first["type"] == "json_invalid": raise InvalidJSON(f"body is not valid JSON: {first['msg']}") from None
@@ -71,9 +75,9 @@ def _untag(data) -> tuple: return (data.data, data.convention) if isinstance(dat
 def request_arrays(data) -> tuple[np.ndarray, np.ndarray]:
     "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as checked UTC candle arrays (`wire_arrays`); `InvalidJSON`, or `CandleError` naming the problem."
     data, convention = _untag(data)
-    req = _validate(PredictRequest, data)
-    times, values = wire_arrays(c.__dict__ for c in req.candles)
-    if convention != "utc": times = from_broker(utc_index(times), [c.time for c in req.candles], convention).asi8
+    candles = _validate(PredictRequest, data)["candles"]
+    times, values = wire_arrays(candles)
+    if convention != "utc": times = from_broker(utc_index(times), [c["time"] for c in candles], convention).asi8
     return times, values
 
 def parse_request(data) -> pd.DataFrame:
@@ -89,14 +93,14 @@ def candle_records(candles:pd.DataFrame) -> list[dict]:
 # %% ../nbs/06_protocol.ipynb #2d9b709a
 SESSION_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")                # what a session id may be
 
-class CandleRequest(BaseModel):
+class CandleRequest(TypedDict):
     "One candle for a streaming session: the next bar, or the forming bar revised (the same time as the last)."
     candle: CandleIn
 
 def parse_candle(data) -> dict:
     "A session update — raw JSON bytes, or already decoded, or either `BrokerTimed` — as one candle record with a UTC time (`candle_frame` checks the candle contract)."
     data, convention = _untag(data)
-    candle = _validate(CandleRequest, data).candle.__dict__
+    candle = _validate(CandleRequest, data)["candle"]
     if convention == "utc": return candle
     utc = from_broker(candle_frame([candle]).index, [candle["time"]], convention)
     return {**candle, "time": (utc[0] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)}

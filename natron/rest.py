@@ -10,7 +10,7 @@ import hmac, logging, os, re, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 import natron
 from .inference import NatronPredictor, load_predictor
 from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
@@ -53,13 +53,13 @@ async def read_body(request:Request, limit:int) -> bytes:
     return b"".join(chunks)
 
 def _document_body(app:FastAPI, bodies:dict) -> None:
-    "Show a pydantic model as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
+    "Show a pydantic schema as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
     default = app.openapi
     def openapi():
         if app.openapi_schema is None:
             schema = default()
             for (method, path), model in bodies.items():
-                s = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                s = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
                 schema.setdefault("components", {}).setdefault("schemas", {}).update({model.__name__: s, **s.pop("$defs", {})})
                 ref = {"$ref": f"#/components/schemas/{model.__name__}"}
                 schema["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
