@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/bench.html.md"""
 
 # %% ../nbs/07b_bench.ipynb #382df5c9
 from __future__ import annotations
-import http.client, json, os, resource, statistics, subprocess, sys, tempfile, time, warnings
+import asyncio, itertools, json, os, re, resource, statistics, subprocess, sys, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
@@ -21,7 +21,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 from .backbones import BACKBONES
-from .bridge import BridgeClient
 from .data import REGIMES, synthetic_market
 from .evaluation import backtest
 from .features import FeatureEngine
@@ -312,37 +311,53 @@ def bench_latency(model_path=None, n:int=300, threads:int=1, preset:str="small")
             "threads": torch.get_num_threads(), "predictions": n, "load_average": round(os.getloadavg()[0], 2)}
 
 # %% ../nbs/07b_bench.ipynb #17a5f3c9
-def _rest_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
-    "One client on a keep-alive connection until `deadline`: `job` = (setup, requests), each a list of (method, path, body); "
-    "the setup runs first and again whenever the requests start over. (Latencies of the requests' answers, errors.)"
-    conn, lat, errors, (setup, requests) = http.client.HTTPConnection("127.0.0.1", port, timeout=60), [], 0, job
-    def call(method, path, body):
-        conn.request(method, path, body=body, headers={"Content-Type": "application/json"})
-        r = conn.getresponse(); r.read()
-        return r.status == 200
-    for i in range(10**9):
-        if time.perf_counter() >= deadline: break
-        if i % len(requests) == 0 and not all(call(*r) for r in setup): errors += 1; continue
-        t = time.perf_counter()
-        try: ok = call(*requests[i % len(requests)])
-        except (OSError, http.client.HTTPException): ok, conn = False, http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        if ok: lat.append(time.perf_counter() - t)
-        else: errors += 1
-    conn.close()
-    return lat, errors
+_CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 
-def _bridge_client(port:int, job:tuple, deadline:float) -> tuple[list, int]:
-    "One bridge client until `deadline`: `job` = (setup, requests), each a list of lines; as `_rest_client`. (Latencies of predictions, errors.)"
+class _Client:
+    "One load-generating client on one connection (opened again after a failure). `ask` sends a request and reads its answer: "
+    "REST (method, path, body): True for a 200 with a JSON body; bridge (line, type): True for a reply of that type."
+    def __init__(self, port:int, rest:bool, timeout:float=60): self.port, self.rest, self.timeout, self.streams = port, rest, timeout, None
+
+    async def ask(self, request:tuple) -> bool:
+        try:
+            async with asyncio.timeout(self.timeout):
+                self.streams = self.streams or await asyncio.open_connection("127.0.0.1", self.port)
+                return await (self._http if self.rest else self._line)(*self.streams, *request)
+        except (OSError, EOFError, asyncio.LimitOverrunError, ValueError, TypeError):      # TimeoutError is an OSError
+            self.close()
+            return False
+
+    async def run(self, requests:list) -> bool:
+        "Send `requests` one after the other: True when every answer was as expected."
+        return all([await self.ask(r) for r in requests])
+
+    @staticmethod
+    async def _http(reader, writer, method:str, path:str, body:bytes) -> bool:
+        writer.write(b"%b %b HTTP/1.1\r\nHost: natron\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%b"
+                     % (method.encode(), path.encode(), len(body), body))
+        head = await reader.readuntil(b"\r\n\r\n")
+        json.loads(await reader.readexactly(int(_CONTENT_LENGTH.search(head)[1])))     # every answer of the server, errors too, is JSON
+        return head.startswith(b"HTTP/1.1 200 ")
+
+    @staticmethod
+    async def _line(reader, writer, line:bytes, kind:str) -> bool:
+        writer.write(line + b"\n")
+        return json.loads(await reader.readline()).get("type") == kind
+
+    def close(self):
+        if self.streams: self.streams[1].close(); self.streams = None
+
+async def _run_client(c:_Client, job:tuple, deadline:float) -> tuple[list, int]:
+    "The requests of `job` = (setup, requests), each a list of `_Client.ask`'s, through `c` until `deadline`, the setup done (it runs "
+    "again whenever the requests start over). (Latencies of the requests' answers, errors.)"
     lat, errors, (setup, requests) = [], 0, job
-    with BridgeClient(port=port, timeout=60) as c:
-        for i in range(10**9):
-            if time.perf_counter() >= deadline: break
-            if i % len(requests) == 0 and not all(c.send_line(line).get("type") == "opened" for line in setup): errors += 1; continue
-            t = time.perf_counter()
-            try: ok = c.send_line(requests[i % len(requests)]).get("type") == "prediction"
-            except (OSError, ValueError): ok = False
-            if ok: lat.append(time.perf_counter() - t)
-            else: errors += 1
+    for i in itertools.count():
+        if time.perf_counter() >= deadline: break
+        if i and i % len(requests) == 0 and not await c.run(setup): errors += 1; continue
+        t = time.perf_counter()
+        if await c.ask(requests[i % len(requests)]): lat.append(time.perf_counter() - t)
+        else: errors += 1
+    c.close()
     return lat, errors
 
 # %% ../nbs/07b_bench.ipynb #8bcbe54a
@@ -362,15 +377,20 @@ def cpu_seconds(pid:int) -> float:
     except OSError: return float("nan")
     return sum(int(u) + int(s) for u, s in ticks) / os.sysconf("SC_CLK_TCK")
 
-def _load(worker, proc:ServerProcess, jobs:list, seconds:float) -> dict:
-    "One thread of `worker` per job against `proc` for `seconds`; throughput, latency percentiles, errors, server CPU per prediction."
-    start, cpu, clients = time.perf_counter(), cpu_seconds(proc.proc.pid), len(jobs)
-    with ThreadPoolExecutor(clients) as pool:
-        runs = list(pool.map(lambda job: worker(proc.port, job, start + seconds), jobs))
-    wall, cpu = time.perf_counter() - start, cpu_seconds(proc.proc.pid) - cpu
+def _load(proc:ServerProcess, rest:bool, jobs:list, seconds:float) -> dict:
+    "One client per job against `proc`, all on one event loop: every client's setup (say, opening its session), then `seconds` of requests, "
+    "measured: throughput, latency percentiles, errors, server CPU per prediction; and the seconds the setup took."
+    async def load():
+        clients, t0 = [_Client(proc.port, rest) for _ in jobs], time.perf_counter()
+        set_up = await asyncio.gather(*(c.run(setup) for c, (setup, _) in zip(clients, jobs)))
+        start, cpu = time.perf_counter(), cpu_seconds(proc.proc.pid)
+        runs = await asyncio.gather(*(_run_client(c, job, start + seconds) for c, job in zip(clients, jobs)))
+        return set_up.count(False), start - t0, time.perf_counter() - start, cpu_seconds(proc.proc.pid) - cpu, runs
+    with ThreadPoolExecutor(1) as thread:                          # a thread of its own: Jupyter's event loop may be running in this one
+        failed, setup, wall, cpu, runs = thread.submit(asyncio.run, load()).result()
     lat = np.concatenate([np.asarray(l) for l, _ in runs]) * 1e3
     p50, p99 = np.percentile(lat, [50, 99]) if len(lat) else (np.nan, np.nan)
-    return {"clients": clients, "seconds": round(wall, 2), "predictions": len(lat), "errors": sum(e for _, e in runs),
+    return {"clients": len(jobs), "setup_s": round(setup, 2), "seconds": round(wall, 2), "predictions": len(lat), "errors": failed + sum(e for _, e in runs),
             "predictions_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(p50), 2), "p99_ms": round(float(p99), 2),
             "server_cpu_ms_per_prediction": round(cpu / max(len(lat), 1) * 1e3, 2), "load_average": round(os.getloadavg()[0], 2)}
 
@@ -388,13 +408,13 @@ def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str=
         rest = {"predict": [([], [("POST", "/predict", enc({"candles": hist(k + j)})) for j in range(4)]) for k in range(clients)],
                 "session": [([("PUT", f"/sessions/b{k}", enc({"candles": hist(k)}))], [("POST", f"/sessions/b{k}/candles", enc({"candle": c})) for c in nxt(k)])
                             for k in range(clients)]}
-        bridge = {"predict": [([], [enc({"type": "predict", "candles": hist(k + j)}) for j in range(4)]) for k in range(clients)],
-                  "session": [([enc({"type": "open", "session": f"b{k}", "candles": hist(k)})], [enc({"type": "update", "session": f"b{k}", "candle": c}) for c in nxt(k)])
-                              for k in range(clients)]}
+        bridge = {"predict": [([], [(enc({"type": "predict", "candles": hist(k + j)}), "prediction") for j in range(4)]) for k in range(clients)],
+                  "session": [([(enc({"type": "open", "session": f"b{k}", "candles": hist(k)}), "opened")],
+                               [(enc({"type": "update", "session": f"b{k}", "candle": c}), "prediction") for c in nxt(k)]) for k in range(clients)]}
         rows = {}
-        for server, name, worker, loads in (("serve", "rest", _rest_client, rest), ("bridge", "bridge", _bridge_client, bridge)):
+        for server, name, loads in (("serve", "rest", rest), ("bridge", "bridge", bridge)):
             proc = launch(server, model_path, "--workers", str(workers))
             try:
-                for kind, jobs in loads.items(): rows[f"{name} {kind}"] = _load(worker, proc, jobs, seconds)
+                for kind, jobs in loads.items(): rows[f"{name} {kind}"] = _load(proc, server == "serve", jobs, seconds)
             finally: proc.stop()
     return pd.DataFrame.from_dict(rows, orient="index")
