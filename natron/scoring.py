@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, io, json, logging, multiprocessing, os, signal, time
+import asyncio, collections, gc, io, json, logging, multiprocessing, os, signal, time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 import torch
@@ -17,7 +17,7 @@ from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_ca
 
 # %% auto #0
 __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'Worker', 'Scorer']
+           'GATHER', 'BATCH_RETRY', 'Worker', 'settle', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -77,6 +77,11 @@ class Worker:
                          else attempt(lambda d: (s, parse_candle(d)), data))
         return _on_ok(lambda xs: update_streams([s for s, _ in xs], [c for _, c in xs]), items)
 
+def settle() -> None:
+    "Collect, then freeze every object left out of later collections: a server's imports and model live as long as it does (see below)."
+    gc.collect()
+    gc.freeze()
+
 _worker: dict = {}                                       # the `Worker` of a scoring process
 
 def _init_worker(bundle:bytes, device:str, nice:int=0):
@@ -84,6 +89,7 @@ def _init_worker(bundle:bytes, device:str, nice:int=0):
     os.nice(nice)
     torch.set_num_threads(1)
     _worker["w"] = Worker(NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device))
+    settle()
 
 def _run(jobs:list) -> list: return _worker["w"].run(jobs)
 
@@ -129,6 +135,7 @@ class Scorer:
         n = self.batch_lane + 1
         self.pools, self.ready, self.queues, self.load = [], [False] * n, [asyncio.Queue() for _ in range(n)], [0] * n
         await asyncio.gather(*(self._start_worker(k) for k in range(n)))
+        settle()
         self.tasks = [asyncio.create_task(self._loop(k)) for k in range(n)] + [asyncio.create_task(self._watch())]
 
     async def _watch(self, every:float=0.5):
