@@ -387,10 +387,10 @@ def _load(proc:ServerProcess, rest:bool, jobs:list, seconds:float) -> dict:
         runs = await asyncio.gather(*(_run_client(c, job, start + seconds) for c, job in zip(clients, jobs)))
         return set_up.count(False), start - t0, time.perf_counter() - start, cpu_seconds(proc.proc.pid) - cpu, runs
     with ThreadPoolExecutor(1) as thread:                          # a thread of its own: Jupyter's event loop may be running in this one
-        failed, setup, wall, cpu, runs = thread.submit(asyncio.run, load()).result()
+        failed, setup_s, wall, cpu, runs = thread.submit(asyncio.run, load()).result()
     lat = np.concatenate([np.asarray(l) for l, _ in runs]) * 1e3
     p50, p99 = np.percentile(lat, [50, 99]) if len(lat) else (np.nan, np.nan)
-    return {"clients": len(jobs), "setup_s": round(setup, 2), "seconds": round(wall, 2), "predictions": len(lat), "errors": failed + sum(e for _, e in runs),
+    return {"clients": len(jobs), "setup_s": round(setup_s, 2), "seconds": round(wall, 2), "predictions": len(lat), "errors": failed + sum(e for _, e in runs),
             "predictions_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(p50), 2), "p99_ms": round(float(p99), 2),
             "server_cpu_ms_per_prediction": round(cpu / max(len(lat), 1) * 1e3, 2), "load_average": round(os.getloadavg()[0], 2)}
 
