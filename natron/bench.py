@@ -280,7 +280,7 @@ def _time_steps(p:NatronPredictor, candles:pd.DataFrame) -> list[float]:
     t = [time.perf_counter()]
     tail = p.history(candles); t.append(time.perf_counter())
     X = p.features(tail, p.window); t.append(time.perf_counter())
-    W = finite_features(p.scale(X), tail.index[-p.window:]); t.append(time.perf_counter())
+    W = finite_features(p.scale(X), tail.index.as_unit("ns").asi8[-p.window:]); t.append(time.perf_counter())
     probs = p.score(W[None]); t.append(time.perf_counter())
     _records(prediction_columns(probs), tail.index[-1:]); t.append(time.perf_counter())   # = predict_windows
     return np.diff(t).tolist()

@@ -231,17 +231,19 @@ def history(self:NatronPredictor, candles:pd.DataFrame) -> pd.DataFrame:
     if short := self.too_short(len(candles)): raise short
     return validate_candles(candles.iloc[len(candles) - self.required_history:])
 
-def finite_features(X:np.ndarray, times:pd.Index) -> np.ndarray:
-    "`X` (rows at `times`) unchanged, or `CandleError` naming the first candle whose features are not all finite."
+def _utc(t:int) -> pd.Timestamp: return pd.Timestamp(t, unit="ns", tz="UTC")
+
+def finite_features(X:np.ndarray, times:np.ndarray) -> np.ndarray:
+    "`X` (rows at `times`, int64 ns UTC) unchanged, or `CandleError` naming the first candle whose features are not all finite."
     bad = ~np.isfinite(X).all(axis=1)
-    if bad.any(): raise CandleError(f"features are not finite for {int(bad.sum())} candle(s), first at {times[bad][0]}")
+    if bad.any(): raise CandleError(f"features are not finite for {int(bad.sum())} candle(s), first at {_utc(times[bad][0])}")
     return X
 
 @patch
 def prepare(self:NatronPredictor, candles:pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     "The scaled window (t, f) that ends at the last of `candles`, and that candle's time (a one-element index)."
     tail = self.history(candles)
-    return finite_features(self.scale(self.features(tail, self.window)), tail.index[-self.window:]), tail.index[-1:]
+    return finite_features(self.scale(self.features(tail, self.window)), tail.index.as_unit("ns").asi8[-self.window:]), tail.index[-1:]
 
 def finite_rows(probs:dict) -> np.ndarray:
     "True for each window whose every output is finite (extreme but valid candles can overflow the model)."
@@ -306,22 +308,22 @@ def features_of(self:NatronPredictor, tails:list, # (times, values) of each hist
 
 @patch
 def predict_many(self:NatronPredictor, windows:list) -> list:
-    "Prediction dicts for (scaled window (t, f), time of its last candle) pairs, in one forward pass; an item that is an error stays one."
+    "Prediction dicts for (scaled window (t, f), time of its last candle (int64 ns, UTC)) pairs, in one forward pass; an item that is an error stays one."
     out, ok = list(windows), [i for i, x in enumerate(windows) if not isinstance(x, Exception)]
     if not ok: return out
-    recs = attempt(self.predict_windows, np.stack([windows[i][0] for i in ok]), windows[ok[0]][1].append([windows[i][1] for i in ok[1:]]))
+    recs = attempt(self.predict_windows, np.stack([windows[i][0] for i in ok]), utc_index(np.array([windows[i][1] for i in ok])))
     if isinstance(recs, Exception):                # some window overflowed the model: one by one, so only it fails
-        recs = [attempt(lambda w, t: self.predict_windows(w[None], t)[0], *windows[i]) for i in ok]
+        recs = [attempt(lambda w, t: self.predict_windows(w[None], utc_index(np.array([t])))[0], *windows[i]) for i in ok]
     for i, r in zip(ok, recs): out[i] = r
     return out
 
 @patch
 def predict_histories(self:NatronPredictor, histories:list) -> list:
     "The prediction dict for the last candle of each of `histories` (checked (times, values), as `wire_arrays` or `candle_arrays` give), or the `ValueError` it raised."
-    windows = [self.too_short(len(t)) or utc_index(t[-self.window:]) for t, _ in histories]
+    windows = [self.too_short(len(t)) or t[-self.window:] for t, _ in histories]      # the times of each window, or its error
     ok = [i for i, w in enumerate(windows) if not isinstance(w, Exception)]
     for i, X in zip(ok, self.features_of([histories[i] for i in ok], [is_intraday(windows[i]) for i in ok], self.window)):
-        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t), t[-1:]), X, windows[i])
+        windows[i] = X if isinstance(X, Exception) else attempt(lambda X, t: (finite_features(self.scale(X), t), t[-1]), X, windows[i])
     return self.predict_many(windows)
 
 # %% ../nbs/05_inference.ipynb #a72dfe71
@@ -346,8 +348,6 @@ class PredictionStream:
         if isinstance(out, Exception): raise out
         return out
 
-def _utc(t:int) -> pd.Timestamp: return pd.Timestamp(t, unit="ns", tz="UTC")
-
 def _one_candle(candle) -> tuple[int, np.ndarray]:
     "A one-row candle frame, or a mapping with time and open high low close volume, validated, as (time, values)."
     times, values = candle_arrays(validate_candles(candle)) if isinstance(candle, pd.DataFrame) else wire_arrays([candle])
@@ -370,8 +370,7 @@ def update_streams(streams:list, candles:list) -> list:
     windows = list(steps)
     for i, X in zip(ok, p.features_of([steps[i][:2] for i in ok], [streams[i].intraday for i in ok], 1)):
         (times, _, replace), w = steps[i], streams[i].window
-        t = utc_index(times[-1:])
-        step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), t)]), t)
+        step = lambda X: (np.concatenate([w[:-1] if replace else w[1:], finite_features(p.scale(X), times[-1:])]), times[-1])
         windows[i] = X if isinstance(X, Exception) else attempt(step, X)
     out = p.predict_many(windows)
     for i, r in enumerate(out):
