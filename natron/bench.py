@@ -36,7 +36,7 @@ from .serving import ServerProcess, launch
 # %% auto #0
 __all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
            'bench_train', 'fold_interval', 'natron_fit', 'bench_learn_real', 'profile_backbone', 'bench_latency',
-           'cpu_seconds', 'bench_serve']
+           'cpu_seconds', 'median_round', 'bench_serve']
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
@@ -394,10 +394,19 @@ def _load(proc:ServerProcess, rest:bool, jobs:list, seconds:float) -> dict:
             "predictions_per_s": round(len(lat) / wall, 1), "p50_ms": round(float(p50), 2), "p99_ms": round(float(p99), 2),
             "server_cpu_ms_per_prediction": round(cpu / max(len(lat), 1) * 1e3, 2), "load_average": round(os.getloadavg()[0], 2)}
 
+# %% ../nbs/07b_bench.ipynb #1dc93d55
+def median_round(runs:list) -> dict:
+    "One row from the rounds of a load (`_load`'s dicts): the round with the median predictions/s (the lower middle one of an even count), "
+    "with the errors of every round, the number of rounds, and the slowest and the fastest round's predictions/s."
+    ranked = sorted(runs, key=lambda r: r["predictions_per_s"])
+    return {**ranked[(len(ranked) - 1) // 2], "errors": sum(r["errors"] for r in runs), "rounds": len(runs),
+            "slowest_per_s": ranked[0]["predictions_per_s"], "fastest_per_s": ranked[-1]["predictions_per_s"]}
+
 # %% ../nbs/07b_bench.ipynb #ac3695e2
-def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS) -> pd.DataFrame:
-    "`clients` concurrent clients for `seconds`, full histories then sessions, against the REST API and the bridge (real subprocesses); "
-    "`model_path` None = an untrained `preset` demo bundle."
+def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS, rounds:int=1) -> pd.DataFrame:
+    "`clients` concurrent clients for `seconds`, full histories then sessions, against the REST API and the bridge (real subprocesses), "
+    "`rounds` times each (the median round, see `median_round`); `model_path` None = an untrained `preset` demo bundle."
+    if rounds < 1: raise ValueError(f"rounds: at least 1, got {rounds}")
     with tempfile.TemporaryDirectory() as d:
         model_path = model_path or demo_bundle(Path(d) / "bench.pt", preset=preset)
         R = load_predictor(model_path).required_history
@@ -413,8 +422,10 @@ def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str=
                                [(enc({"type": "update", "session": f"b{k}", "candle": c}), "prediction") for c in nxt(k)]) for k in range(clients)]}
         rows = {}
         for server, name, loads in (("serve", "rest", rest), ("bridge", "bridge", bridge)):
-            proc = launch(server, model_path, "--workers", str(workers))
+            proc, runs = launch(server, model_path, "--workers", str(workers)), {kind: [] for kind in loads}
             try:
-                for kind, jobs in loads.items(): rows[f"{name} {kind}"] = _load(proc, server == "serve", jobs, seconds)
+                for _ in range(rounds):                                 # the rows interleaved: a drift of the machine touches them alike
+                    for kind, jobs in loads.items(): runs[kind].append(_load(proc, server == "serve", jobs, seconds))
             finally: proc.stop()
+            rows |= {f"{name} {kind}": median_round(r) for kind, r in runs.items()}
     return pd.DataFrame.from_dict(rows, orient="index")

@@ -294,6 +294,7 @@ def _bench(a):
             module, func, what = "natron.bench", "bench_learn_real", "natron scratch and pretrained vs LightGBM and logreg, walk-forward on real candles"
         print(f"== natron bench {name}: {what}")
         options = ({"quick": a.quick} | ({} if a.study == "real" else dict(all_backbones=a.all_backbones, study=a.study))) if name == "learn" else {}
+        if name == "serve": options = {"rounds": a.rounds}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
         if a.out and name == "learn":
@@ -318,6 +319,8 @@ def _add_bench(sub):
                        ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
         study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
     s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
+    s.add_argument("--rounds", type=int, default=1, metavar="N",
+                   help="serve: measure every row N times, interleaved, and report the median round beside the slowest and the fastest (one run drifts by 10-20%%)")
     s.set_defaults(func=_bench, study="table")
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")

@@ -1,4 +1,4 @@
-"`bench_serve` end to end, briefly: both real servers, a few concurrent clients, every request answered; and its clients count a wrong answer as an error."
+"`bench_serve` end to end, briefly: both real servers, a few concurrent clients, two rounds, every request answered; and its clients count a wrong answer as an error."
 import json
 import pytest
 from natron.inference import demo_bundle
@@ -7,10 +7,11 @@ from natron.serving import launch
 
 
 def test_bench_serve_runs_both_servers(tmp_path):
-    table = bench_serve(demo_bundle(tmp_path / "natron_v2.pt"), clients=4, seconds=2, workers=0)
+    table = bench_serve(demo_bundle(tmp_path / "natron_v2.pt"), clients=4, seconds=1, workers=0, rounds=2)
     assert table.index.tolist() == ["rest predict", "rest session", "bridge predict", "bridge session"]
-    assert table.errors.tolist() == [0, 0, 0, 0]
+    assert table.errors.tolist() == [0, 0, 0, 0] and table["rounds"].tolist() == [2, 2, 2, 2]
     assert (table.predictions > 0).all() and (table.p50_ms <= table.p99_ms).all()
+    assert (table.slowest_per_s <= table.predictions_per_s).all() and (table.predictions_per_s <= table.fastest_per_s).all()
 
 
 @pytest.mark.parametrize("server", ["serve", "bridge"])
