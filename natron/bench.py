@@ -403,7 +403,7 @@ def median_round(runs:list) -> dict:
             "slowest_per_s": ranked[0]["predictions_per_s"], "fastest_per_s": ranked[-1]["predictions_per_s"]}
 
 # %% ../nbs/07b_bench.ipynb #ac3695e2
-def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS, rounds:int=1) -> pd.DataFrame:
+def bench_serve(model_path=None, clients:int=32, seconds:float=10.0, preset:str="small", workers:int=WORKERS, rounds:int=5) -> pd.DataFrame:
     "`clients` concurrent clients for `seconds`, full histories then sessions, against the REST API and the bridge (real subprocesses), "
     "`rounds` times each (the median round, see `median_round`); `model_path` None = an untrained `preset` demo bundle."
     if rounds < 1: raise ValueError(f"rounds: at least 1, got {rounds}")

@@ -319,8 +319,9 @@ def _add_bench(sub):
                        ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
         study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
     s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
-    s.add_argument("--rounds", type=int, default=1, metavar="N",
-                   help="serve: measure every row N times, interleaved, and report the median round beside the slowest and the fastest (one run drifts by 10-20%%)")
+    s.add_argument("--rounds", type=int, default=5, metavar="N",
+                   help="serve: measure every row N times, interleaved, and report the median round beside the slowest and the fastest "
+                        "(one run drifts by 10-20%%; default: 5, about five minutes)")
     s.set_defaults(func=_bench, study="table")
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")
