@@ -18,8 +18,8 @@ import natron.indicators, natron.structure  # noqa: F401  (importing them regist
 log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['log', 'is_intraday', 'available_inputs', 'FeatureEngine', 'passthrough_columns', 'feature_docs', 'startup_mismatches',
-           'tail_mismatches']
+__all__ = ['log', 'INPUTS', 'is_intraday', 'available_inputs', 'FeatureEngine', 'passthrough_columns', 'feature_docs',
+           'input_engine', 'startup_mismatches', 'tail_mismatches']
 
 # %% ../nbs/01d_features.ipynb #2e07eb82
 def is_intraday(times) -> bool:
@@ -135,6 +135,17 @@ def feature_docs() -> str:
     escape = lambda text: text.replace("|", r"\|")             # a pipe inside a cell would end it
     lines += [f"| `{s.name}` | {s.group} | {', '.join(s.inputs) or '-'} | {s.warmup} | {escape(s.description)} |" for s in REGISTRY.values()]
     return "\n".join(lines)
+
+# %% ../nbs/01d_features.ipynb #b1d503c5
+INPUTS = {"raw": ("raw",), "engineered": tuple(g for g in GROUPS if g != "raw"), "both": GROUPS}   # what a model may read -> feature groups
+
+def input_engine(inputs:str="both",    # a key of `INPUTS`
+                 calendar:bool=True,   # False: no `time` group (a market without a calendar)
+                 **options,            # other `FeatureEngine` options (ffill_gaps, passthrough)
+                ) -> FeatureEngine:
+    "The feature engine of a model that reads `inputs`."
+    if inputs not in INPUTS: raise ValueError(f"inputs must be one of {list(INPUTS)}, got {inputs!r}")
+    return FeatureEngine(groups=[g for g in INPUTS[inputs] if calendar or g != "time"], **options)
 
 # %% ../nbs/01d_features.ipynb #73a4b7b1
 def startup_mismatches(engine:FeatureEngine, candles:pd.DataFrame,

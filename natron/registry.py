@@ -18,7 +18,7 @@ __all__ = ['log', 'GROUPS', 'REGISTRY', 'BLOCKS', 'FeatureSpec', 'feature_block'
 
 # %% ../nbs/01a_registry.ipynb #aa928a26
 log = logging.getLogger(__name__)
-GROUPS = ("trend", "momentum", "volatility", "volume", "candle", "smc", "profile", "stats", "time")
+GROUPS = ("trend", "momentum", "volatility", "volume", "candle", "smc", "profile", "stats", "time", "raw")
 
 @dataclass(frozen=True)
 class FeatureSpec:

@@ -1,4 +1,4 @@
-"""Candle shape, smart-money concepts, market profile, statistical and calendar features.
+"""Candle shape, smart-money concepts, market profile, statistical and calendar features, and the raw bars themselves in scale-free units.
 
 Docs: https://natron-dev.github.io/natron/structure.html.md"""
 
@@ -14,9 +14,9 @@ from .indicators import log_returns, rcorr, true_range, typical_price
 
 # %% auto #0
 __all__ = ['SWING', 'SMC_LOOKBACK', 'SWING_WARMUP', 'FVG_LOOKBACK', 'OB_SEARCH', 'PROFILE_WINDOWS', 'PROFILE_BINS', 'VALUE_AREA',
-           'FFT_WINDOW', 'FFT_BANDS', 'candle_shape', 'atr_unit', 'swings', 'breaks', 'swing_levels',
+           'FFT_WINDOW', 'FFT_BANDS', 'RAW_SCALE', 'candle_shape', 'atr_unit', 'swings', 'breaks', 'swing_levels',
            'market_structure', 'fair_value_gaps', 'order_blocks_and_sweeps', 'volume_profile', 'market_profile',
-           'distribution', 'spectrum', 'hour_of_day', 'calendar']
+           'distribution', 'spectrum', 'hour_of_day', 'calendar', 'raw_prices', 'raw_volume', 'raw_elapsed']
 
 # %% ../nbs/01c_structure.ipynb #7cf031c1
 @feature_block("candle", ("open", "high", "low", "close"), [
@@ -256,3 +256,28 @@ def calendar(b:Bars) -> dict:
     weekday, yearday = (day.astype(np.int64) + 3) % 7, (day - day.astype("datetime64[Y]")).astype(np.int64)  # 1970-01-01 was a Thursday
     (ds, dc), (ys, yc) = _circle(weekday, 7), _circle(yearday, 365.25)
     return {"dow_sin": ds, "dow_cos": dc, "doy_sin": ys, "doy_cos": yc}
+
+# %% ../nbs/01c_structure.ipynb #c3a2b3c6
+RAW_SCALE = 64   # bars the raw group measures its volatility, volume and bar-gap scales over
+
+@shared
+def _raw_sigma(b:Bars) -> np.ndarray:
+    "Root-mean-square log return of the RAW_SCALE bars before each bar (the bar itself excluded)."
+    return np.sqrt(rmean(lag(log_returns(b)) ** 2, RAW_SCALE))
+
+@feature_block("raw", ("open", "high", "low", "close"), [
+    ("raw_return", RAW_SCALE + 1, "log(close / previous close) / sigma, sigma the rms log return of the 64 bars before"),
+    ("raw_open", RAW_SCALE + 1, "log(open / close) / sigma"), ("raw_high", RAW_SCALE + 1, "log(high / close) / sigma"),
+    ("raw_low", RAW_SCALE + 1, "log(low / close) / sigma"), ("raw_gap", RAW_SCALE + 1, "log(open / previous close) / sigma")])
+def raw_prices(b:Bars) -> dict:
+    s = _raw_sigma(b)
+    return {"raw_return": div(log_returns(b), s), "raw_open": div(np.log(b.o / b.c), s), "raw_high": div(np.log(b.h / b.c), s),
+            "raw_low": div(np.log(b.l / b.c), s), "raw_gap": div(np.log(b.o / lag(b.c)), s)}
+
+@feature_block("raw", ("volume",), [("raw_volume", RAW_SCALE - 1, "log(1 + volume / its 64-bar mean): scale-free, and defined for zero volume")])
+def raw_volume(b:Bars) -> dict: return {"raw_volume": np.log1p(div(b.v, rmean(b.v, RAW_SCALE), 1.0))}
+
+@feature_block("raw", (), [("raw_elapsed", RAW_SCALE + 1, "log(time since the previous bar / median gap of the 64 gaps before)")])
+def raw_elapsed(b:Bars) -> dict:
+    gap = np.r_[np.nan, np.diff(b.time.as_unit("ns").asi8).astype(np.float64)]
+    return {"raw_elapsed": np.log(gap / sliding(lambda w: np.median(w, 1), RAW_SCALE, lag(gap)))}   # the 64 gaps before this one
