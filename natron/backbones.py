@@ -1,4 +1,4 @@
-"""Six sequence encoders behind one signature: Natron's transformer, Plus Ultra's hybrid, a diagonal state-space stack, a mixture of experts, a multi-resolution "omni" encoder and a Temporal Fusion Transformer.
+"""Seven sequence encoders behind one signature: Natron's transformer, Plus Ultra's hybrid, a diagonal state-space stack, a mixture of experts, a multi-resolution "omni" encoder, a Temporal Fusion Transformer and a recurrent GRU.
 
 Docs: https://natron-dev.github.io/natron/backbones.html.md"""
 
@@ -15,7 +15,7 @@ from torch import nn
 __all__ = ['BACKBONES', 'Backbone', 'patchify', 'sinusoidal_positions', 'rotary', 'Attention', 'FeedForward', 'PreNormResidual',
            'TransformerBackbone', 'DiagonalSSM', 'StateSpaceMixer', 'StateSpaceBackbone', 'DilatedConv',
            'HybridBackbone', 'MoEFeedForward', 'MoEBackbone', 'segment_mask', 'OmniBlock', 'OmniBackbone', 'GRN',
-           'GateAddNorm', 'VariableSelection', 'InterpretableAttention', 'TFTBackbone']
+           'GateAddNorm', 'VariableSelection', 'InterpretableAttention', 'TFTBackbone', 'GRUBackbone']
 
 # %% ../nbs/02b_backbones.ipynb #329d8e30
 class Backbone(nn.Module):
@@ -300,6 +300,17 @@ class TFTBackbone(Backbone):
         for attn, gate, grn in zip(self.attn, self.attn_gate, self.grn): h = grn(gate(attn(h), h))
         return h
 
+# %% ../nbs/02b_backbones.ipynb #f2fd7597
+class GRUBackbone(Backbone):
+    "`n_layers` stacked GRUs of width d over the tokens, then layer norm; causal by construction."
+    always_causal = True
+    def __init__(self, cfg):
+        super().__init__()
+        self.gru = nn.GRU(cfg.d_model, cfg.d_model, cfg.n_layers, batch_first=True, dropout=cfg.dropout if cfg.n_layers > 1 else 0.0)
+        self.norm = nn.LayerNorm(cfg.d_model)
+
+    def forward(self, h): return self.norm(self.gru(h)[0]) # (b, p, d) -> (b, p, d)
+
 # %% ../nbs/02b_backbones.ipynb #1c3c54d0
 BACKBONES = {"transformer": TransformerBackbone, "hybrid": HybridBackbone, "state_space": StateSpaceBackbone,
-             "moe": MoEBackbone, "omni": OmniBackbone, "tft": TFTBackbone}
+             "moe": MoEBackbone, "omni": OmniBackbone, "tft": TFTBackbone, "gru": GRUBackbone}

@@ -16,7 +16,8 @@ from .data import REGIMES
 
 # %% auto #0
 __all__ = ['PRESETS', 'HEAD_LOSSES', 'ModelConfig', 'model_config', 'InputEmbedding', 'Encoder', 'build_backbone', 'head_sizes',
-           'ModelOutput', 'NatronModel', 'build_model', 'head_probabilities', 'multitask_loss']
+           'ModelOutput', 'NatronModel', 'build_model', 'direction_probabilities', 'head_probabilities',
+           'multitask_loss']
 
 # %% ../nbs/02c_model.ipynb #3e4e7459
 @dataclass
@@ -34,6 +35,7 @@ class ModelConfig:
     pooling: str = "last"          # last | mean: how the token sequence becomes one vector for the heads
     return_horizons: int = 5       # H: outputs of the multi-horizon return head; 0 = no return head
     causal: bool = False           # token i reads tokens <= i only
+    direction_head: str = "direction" # direction | returns: the head whose answer is the direction score (up_prob - down_prob)
     n_experts: int = 4             # moe: experts per layer
     top_k: int = 2                 # moe: experts run per token
     aux_loss_weight: float = 0.01  # moe: weight of the load-balancing loss
@@ -46,6 +48,8 @@ class ModelConfig:
         if self.backbone not in BACKBONES: raise ValueError(f"unknown backbone {self.backbone!r}; choose from {list(BACKBONES)}")
         if self.d_model % (2 * self.n_heads): raise ValueError(f"d_model {self.d_model} must be n_heads {self.n_heads} x an even head width")
         if self.pooling not in ("last", "mean"): raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
+        if self.direction_head not in ("direction", "returns") or (self.direction_head == "returns" and not self.return_horizons):
+            raise ValueError(f"direction_head must be 'direction' or 'returns' (which needs return_horizons > 0), got {self.direction_head!r}")
         if not 1 <= self.top_k <= self.n_experts: raise ValueError(f"top_k {self.top_k} must be in 1..n_experts ({self.n_experts})")
         if self.patch_len < 1 or self.conv_kernel % 2 == 0: raise ValueError("patch_len must be >= 1 and conv_kernel odd")
 
@@ -133,19 +137,31 @@ class NatronModel(nn.Module):
         h = self.encode_sequence(x)
         return h[:, -1] if self.cfg.pooling == "last" else h.mean(1)
 
-    def forward(self, x) -> ModelOutput:
-        z = self.encode(x)                                                 # (b, d)
+    def answer(self, z) -> ModelOutput: # z (..., d) -> every head's logits on the same leading axes
         out = {name: head(z) for name, head in self.heads.items()}
-        return ModelOutput(buy=out["buy"][:, 0], sell=out["sell"][:, 0], direction=out["direction"], regime=out["regime"],
+        return ModelOutput(buy=out["buy"][..., 0], sell=out["sell"][..., 0], direction=out["direction"], regime=out["regime"],
                            returns=out.get("returns"), aux_loss=self.backbone.aux_loss(), embedding=z)
+
+    def forward(self, x) -> ModelOutput: return self.answer(self.encode(x)) # (b, t, f) -> fields (b, ...)
+
+    def forward_steps(self, x) -> ModelOutput: # (b, t, f) -> fields (b, p, ...): every token answers for itself
+        if not self.backbone.is_causal: raise ValueError(f"a loss at every step needs a causal encoder: {self.cfg.backbone} with causal=False lets token i read later tokens")
+        return self.answer(self.encode_sequence(x))
 
 def build_model(cfg:ModelConfig) -> NatronModel:
     "The model `cfg` describes, its backbone from `BACKBONES`."
     return NatronModel(cfg)
 
-def head_probabilities(out:ModelOutput) -> dict[str, torch.Tensor]:
-    "Probabilities of the classification heads: buy and sell (b,) by sigmoid, direction (b, 3) and regime (b, 6) by softmax."
-    return {"buy": out.buy.sigmoid(), "sell": out.sell.sigmoid(), "direction": out.direction.softmax(-1), "regime": out.regime.softmax(-1)}
+def direction_probabilities(out:ModelOutput, direction_head:str="direction") -> torch.Tensor: # (b, 3) DOWN, UP, NEUTRAL
+    "The 3-class head's softmax, or from the return head's last horizon r (in units of sigma): P(UP) = Phi(r / sqrt(H)), NEUTRAL 0."
+    if direction_head == "direction": return out.direction.softmax(-1)
+    r = out.returns[..., -1].float()
+    up = torch.special.ndtr(r / out.returns.shape[-1] ** 0.5)
+    return torch.stack([1 - up, up, torch.zeros_like(up)], -1)
+
+def head_probabilities(out:ModelOutput, direction_head:str="direction") -> dict[str, torch.Tensor]:
+    "Probabilities of the classification heads: buy and sell (b,) by sigmoid, direction (b, 3) by `direction_probabilities`, regime (b, 6) by softmax."
+    return {"buy": out.buy.sigmoid(), "sell": out.sell.sigmoid(), "direction": direction_probabilities(out, direction_head), "regime": out.regime.softmax(-1)}
 
 # %% ../nbs/02c_model.ipynb #d4565ee7
 def _bce(pred, target, pos_weight):
@@ -173,7 +189,7 @@ def multitask_loss(out:ModelOutput,             # the model's output
         pred = getattr(out, name)
         if pred is None: continue
         target = torch.as_tensor(y[name], device=pred.device) if name in y else torch.full_like(pred, float("nan"))
-        known = ~torch.isnan(target.float())
+        known = ~torch.isnan(target.float()) & ((target >= 0) if loss_fn is _ce else True)   # a class of -1 is unknown too
         if known.any(): loss = loss_fn(pred[known], target[known], class_weights.get(name))
         else: loss = pred.sum() * 0.0                                      # nothing to learn, but keep the head in the graph
         total, parts[name] = total + weights.get(name, 1.0) * loss, loss.detach()

@@ -90,9 +90,10 @@ class WindowDataset(Dataset):
                  targets:dict,                   # name -> array of N per-row targets
                  ends,                           # row positions of the windows' last rows
                  window:int,                     # rows per window
-                 index:pd.Index|None=None):      # the rows' index, to keep windows inside one symbol; None: one series
+                 index:pd.Index|None=None,       # the rows' index, to keep windows inside one symbol; None: one series
+                 per_step:bool=False):           # targets of every row of the window (t, ...), not only of its last row
         if features.dtype != np.float32 or not features.flags.c_contiguous: raise ValueError("features must be one C-contiguous float32 array")
-        self.ends, self.window = np.asarray(ends, np.int64), window
+        self.ends, self.window, self.per_step = np.asarray(ends, np.int64), window, per_step
         valid = valid_window_ends(features, pd.RangeIndex(len(features)) if index is None else index, window)
         if not valid[self.ends].all():
             raise ValueError(f"{int((~valid[self.ends]).sum())} window end(s) would cross a symbol or include incomplete features, e.g. row {self.ends[~valid[self.ends]][0]}")
@@ -105,7 +106,8 @@ class WindowDataset(Dataset):
 
     def __getitem__(self, i):
         e = int(self.ends[i])
-        return self.x[e - self.window + 1 : e + 1], {k: v[e] for k, v in self.targets.items()}
+        rows = slice(e - self.window + 1, e + 1)
+        return self.x[rows], {k: v[rows] if self.per_step else v[e] for k, v in self.targets.items()}
 
 # %% ../nbs/02a_sequences.ipynb #bc21e39d
 def _utc(t) -> pd.Timestamp:
@@ -225,9 +227,9 @@ class PreparedData:
     window: int                            # bars per window
     returns: pd.DataFrame | None = None    # forward returns for the return head and risk loss (`LabelGeneratorV2.forward_returns`)
 
-    def dataset(self, split:str) -> WindowDataset:
-        "The windows of `split` ('train', 'val' or 'test') with their targets."
-        return WindowDataset(self.features, label_targets(self.labels, self.returns), self.splits[split], self.window, self.index)
+    def dataset(self, split:str, per_step:bool=False) -> WindowDataset:
+        "The windows of `split` ('train', 'val' or 'test') with the targets of their last row (of every row, `per_step`)."
+        return WindowDataset(self.features, label_targets(self.labels, self.returns), self.splits[split], self.window, self.index, per_step)
 
 # %% ../nbs/02a_sequences.ipynb #c256995f
 def _window_data(features:np.ndarray, feature_columns:list, index:pd.Index, labels:pd.DataFrame, window:int, splits:dict,
