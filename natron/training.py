@@ -18,8 +18,8 @@ from .data import atomic_write
 
 # %% auto #0
 __all__ = ['log', 'TRAIN_PRESETS', 'IGNORED_ON_RESUME', 'TrainConfig', 'train_config', 'pick_device', 'world', 'init_distributed',
-           'epoch_batches', 'collate', 'run_epoch', 'ResumeConflict', 'load_checkpoint', 'config_changes', 'FitResult',
-           'monitored', 'fit']
+           'epoch_batches', 'collate', 'run_epoch', 'ResumeConflict', 'load_checkpoint', 'config_changes',
+           'warmup_cosine', 'FitResult', 'monitored', 'fit']
 
 # %% ../nbs/02d_training.ipynb #93ba2aa1
 log = logging.getLogger(__name__)
@@ -31,7 +31,8 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 3e-4                  # AdamW learning rate
     weight_decay: float = 0.01
-    schedule: str = "plateau"         # plateau (ReduceLROnPlateau on `monitor`) | cosine | none
+    schedule: str = "plateau"         # plateau (ReduceLROnPlateau on `monitor`) | cosine (per step, after a linear warm-up) | none
+    warmup: float = 0.05              # cosine: share of the step budget (epochs x batches) over which lr rises from 0
     grad_clip: float = 1.0            # max gradient norm
     patience: int = 3                 # early stopping: epochs without an improvement of `monitor`
     monitor: str = "-val_loss"        # the history column that picks the epoch (early stopping, best weights, plateau schedule): maximised; a leading '-' minimises it
@@ -100,7 +101,7 @@ def _autocast(device:torch.device, precision:str):
     return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 def run_epoch(module:nn.Module, dataset, batches, device, precision="fp32", optimizer=None, scaler=None,
-              grad_clip:float=1.0, desc:str="", progress:bool=True) -> dict[str, float]:
+              grad_clip:float=1.0, desc:str="", progress:bool=True, scheduler=None) -> dict[str, float]:
     "Mean loss and parts over `batches`; trains when an `optimizer` is given, else evaluates without gradients."
     module.train(optimizer is not None)
     sums, count = {}, 0
@@ -115,6 +116,7 @@ def run_epoch(module:nn.Module, dataset, batches, device, precision="fp32", opti
             scaler.unscale_(optimizer)
             nn.utils.clip_grad_norm_(module.parameters(), grad_clip)
             scaler.step(optimizer); scaler.update()
+            if scheduler is not None: scheduler.step()                     # a per-step schedule (warm-up and cosine)
         for k, v in {"loss": loss.detach(), **parts}.items(): sums[k] = sums.get(k, 0.0) + float(v) * len(idx)
         count += len(idx)
         bar.set_postfix(loss=f"{float(loss.detach()):.4f}", refresh=False)
@@ -150,9 +152,16 @@ def _set_rng_state(s:dict) -> None:
     torch.set_rng_state(s["cpu"].to("cpu", torch.uint8))
     if "cuda" in s and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s["cuda"])
 
-def _make_scheduler(optimizer, cfg:TrainConfig):
+def warmup_cosine(step:int, total:int, warmup:float) -> float:
+    "The learning-rate factor at optimizer `step` of `total`: linear from 0 over the first `warmup` share, then a cosine down to 0."
+    w = max(1, round(warmup * total))
+    return min(1.0, (step + 1) / w) * 0.5 * (1 + math.cos(math.pi * min(max(step - w, 0) / max(total - w, 1), 1.0)))
+
+def _make_scheduler(optimizer, cfg:TrainConfig, steps_per_epoch:int):
     if cfg.schedule == "plateau": return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=0.5, patience=max(cfg.patience // 2, 1))
-    if cfg.schedule == "cosine": return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(cfg.epochs, 1))
+    if cfg.schedule == "cosine":
+        total = max(cfg.epochs * steps_per_epoch, 1)
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, total, cfg.warmup))
     if cfg.schedule == "none": return None
     raise ValueError(f"unknown schedule {cfg.schedule!r}: plateau | cosine | none")
 
@@ -174,10 +183,11 @@ def monitored(row:dict, monitor:str) -> float:
 
 class _Trainer:
     "The state `fit` carries from epoch to epoch, and how it is saved and restored."
-    def __init__(self, objective, cfg, out_dir):
+    def __init__(self, objective, cfg, out_dir, steps_per_epoch:int):
         self.objective, self.cfg, self.out_dir = objective, cfg, Path(out_dir) if out_dir else None
         self.optimizer = torch.optim.AdamW([p for p in objective.parameters() if p.requires_grad], lr=cfg.lr, weight_decay=cfg.weight_decay)
-        self.scheduler = _make_scheduler(self.optimizer, cfg)
+        self.scheduler = _make_scheduler(self.optimizer, cfg, steps_per_epoch)
+        self.per_step = isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR)   # stepped after every batch, not every epoch
         self.scaler = torch.amp.GradScaler(enabled=cfg.precision == "fp16")
         self.epoch, self.history, self.best, self.best_state, self.bad_epochs = 0, [], -math.inf, None, 0
 
@@ -216,7 +226,8 @@ def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), ou
     distributed = init_distributed(device)
     objective.to(device)
     module = nn.parallel.DistributedDataParallel(objective, find_unused_parameters=True) if distributed else objective
-    t = _Trainer(objective, cfg, out_dir)
+    steps_per_epoch = len(epoch_batches(len(train_ds), cfg.batch_size, 0, cfg.seed, max_batches=cfg.max_batches))
+    t = _Trainer(objective, cfg, out_dir, steps_per_epoch)
     last = t.out_dir / "checkpoint_last.pt" if t.out_dir else None
     if resume and last is not None and last.exists():
         s = load_checkpoint(last)
@@ -230,13 +241,15 @@ def fit(objective:nn.Module, train_ds, val_ds, cfg:TrainConfig=TrainConfig(), ou
     while t.epoch < cfg.epochs and not stopped:
         start = time.perf_counter()
         train_batches = epoch_batches(len(train_ds), cfg.batch_size, t.epoch, cfg.seed, max_batches=cfg.max_batches)
-        tr = run_epoch(module, train_ds, train_batches, device, cfg.precision, t.optimizer, t.scaler, cfg.grad_clip, f"epoch {t.epoch}", cfg.progress)
+        tr = run_epoch(module, train_ds, train_batches, device, cfg.precision, t.optimizer, t.scaler, cfg.grad_clip, f"epoch {t.epoch}", cfg.progress,
+                       t.scheduler if t.per_step else None)
         va = run_epoch(module, val_ds, epoch_batches(len(val_ds), cfg.batch_size, 0, 0, shuffle=False), device, cfg.precision, progress=False)
         row = {"epoch": t.epoch, **{f"train_{k}": v for k, v in tr.items()}, **{f"val_{k}": v for k, v in va.items()},
-               **(evaluate(objective) if evaluate else {}), "lr": t.optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
+               **(evaluate(objective) if evaluate else {}), "lr": t.optimizer.param_groups[0]["lr"], "steps": (t.epoch + 1) * steps_per_epoch,
+               "seconds": time.perf_counter() - start}
         score = monitored(row, cfg.monitor)
         if isinstance(t.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau): t.scheduler.step(-score)
-        elif t.scheduler: t.scheduler.step()
+        elif t.scheduler and not t.per_step: t.scheduler.step()
         t.history.append(row)
         improved = score > t.best
         if improved:
