@@ -16,18 +16,19 @@ from torch import nn
 from .bundle import NatronModelBundle, engine_config, provenance
 from .data import atomic_write, bar_times, phase_candles
 from .evaluation import DIRECTION_PROBS, prediction_scores
-from .model import build_model, head_probabilities, model_config, multitask_loss, PRESETS
-from .pretrain import load_encoder
+from .model import ModelOutput, build_model, head_probabilities, model_config, multitask_loss, PRESETS
+from .pretrain import load_encoder, split_overrides
 from .scoreboard import Scoreboard, choose_threshold, fit_baselines, hidden_state_reference, runner, scoreboard
 from .sequences import prepare_data
 from .labels import LABEL_CLASSES
 from .lab import direction_auc
 from .training import collate, fit, train_config, world
+from .features import input_engine
 
 # %% auto #0
-__all__ = ['log', 'HEADLINE', 'PHASE2_MONITOR', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss',
+__all__ = ['log', 'HEADLINE', 'PHASE2_MONITOR', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'token_steps',
            'MultiTaskObjective', 'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle',
-           'label_summary', 'recent_rows', 'finetune', 'score_splits']
+           'label_summary', 'recent_rows', 'choose_direction_head', 'finetune', 'score_splits']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -68,17 +69,31 @@ def risk_loss(position:torch.Tensor, next_return:torch.Tensor, order:torch.Tenso
     return -cfg.sharpe_weight * sharpe + cfg.drawdown_weight * drawdown / (pnl.std() + 1e-8) / len(pnl) ** 0.5
 
 # %% ../nbs/03_finetune.ipynb #9ab64997
+def token_steps(window:int, patch_len:int) -> torch.Tensor:
+    "The step (0..window-1) each token of a window ends at: with patches, every patch_len-th step counted back from the last."
+    return torch.arange(window - 1, -1, -patch_len).flip(0)
+
+def _flat(v): return v.flatten(0, 1) if isinstance(v, torch.Tensor) and v.ndim > 1 else v   # (b, p, ...) -> (b * p, ...); the () aux loss stays
+
 class MultiTaskObjective(nn.Module):
-    "Weighted multi-task loss of a natron model, plus the risk-aware loss when `cfg.risk_weight` > 0."
-    def __init__(self, model:nn.Module, class_weights:dict|None=None, cfg:FinetuneConfig=FinetuneConfig(), head_weights:dict|None=None):
+    "Weighted multi-task loss of a natron model (at the last step, or at every token's step with `per_step`), plus the risk-aware loss when `cfg.risk_weight` > 0."
+    def __init__(self, model:nn.Module, class_weights:dict|None=None, cfg:FinetuneConfig=FinetuneConfig(), head_weights:dict|None=None,
+                 per_step:bool=False): # targets (b, t, ...) from `PreparedData.dataset(split, per_step=True)`
         super().__init__()
-        self.model, self.cfg, self.head_weights = model, cfg, head_weights
+        self.model, self.cfg, self.head_weights, self.per_step = model, cfg, head_weights, per_step
         for k, v in (class_weights or {}).items(): self.register_buffer(f"cw_{k}", v)
 
     def forward(self, x, y):
-        out = self.model(x)
         cw = {k[3:]: v for k, v in self.named_buffers() if k.startswith("cw_")}
-        loss, parts = multitask_loss(out, y, self.head_weights, cw)
+        if self.per_step:
+            out = self.model.forward_steps(x)                                         # fields (b, p, ...)
+            steps = token_steps(x.shape[1], self.model.cfg.patch_len).to(x.device)
+            y = {k: v[:, steps] for k, v in y.items()}                               # each token's targets: its last step's
+            loss, parts = multitask_loss(ModelOutput(**{k: _flat(v) for k, v in vars(out).items()}), {k: _flat(v) for k, v in y.items()}, self.head_weights, cw)
+            out, y = self.model.answer(out.embedding[:, -1]), {k: v[:, -1] for k, v in y.items()}   # the last step, for the risk loss
+        else:
+            out = self.model(x)
+            loss, parts = multitask_loss(out, y, self.head_weights, cw)
         if self.cfg.risk_weight:
             rl = risk_loss(implied_position(out.direction), y["next_return"], y["row"], self.cfg)
             loss, parts["risk"] = loss + self.cfg.risk_weight * rl, rl.detach()
@@ -93,7 +108,7 @@ def predict_windows(model:nn.Module, dataset, batch_size:int=512) -> dict[str, n
     out = {k: [] for k in ("buy", "sell", "direction", "regime", "embedding")}
     for idx in torch.arange(len(dataset)).split(batch_size):            # every window, on every rank
         o = model(collate(dataset, idx, device)[0])
-        for k, v in {**head_probabilities(o), "embedding": o.embedding}.items(): out[k].append(v)
+        for k, v in {**head_probabilities(o, model.cfg.direction_head), "embedding": o.embedding}.items(): out[k].append(v)
     return {k: torch.cat(v).float().cpu().numpy() for k, v in out.items()}
 
 def predictions_frame(pred:dict, rows:pd.Index) -> pd.DataFrame:
@@ -144,7 +159,16 @@ def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
     return rows[t >= t.min() + (1 - fraction) * (t.max() - t.min())]
 
 HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table
-PHASE2_MONITOR = "val_direction_auc"   # what picks phase 2's epoch: measured against the total loss on validation in the yardstick notebook
+PHASE2_MONITOR = "val_direction_auc"   # what picks phase 2's epoch: the direction score's validation AUC (see the learning yardstick)
+
+def choose_direction_head(model:nn.Module, data, candles:pd.DataFrame) -> dict[str, float]:
+    "Point `model.cfg.direction_head` at the head whose direction score has the best validation AUC; every candidate's AUC."
+    aucs = {}
+    for head in ("direction", "returns")[: 2 if model.cfg.return_horizons else 1]:
+        model.cfg.direction_head = head
+        aucs[head] = split_scores(model, data, "val", candles)["direction_auc"]
+    model.cfg.direction_head = max(aucs, key=aucs.get)
+    return aucs
 
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
              cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
@@ -152,19 +176,28 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
              splits:dict|None=None,      # `chronological_split` arguments; None: 70% train, 15% validation, 15% test
              data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
              monitor:str|None=None,      # the validation column that picks the epoch; None: `PHASE2_MONITOR`
-             **train_overrides):
+             inputs:str="both",          # what the encoder reads: raw | engineered | both (`natron.features.INPUTS`); ignored when `engine` is given
+             per_step:bool|None=None,    # a loss at every token (needs a causal encoder); None: whenever the encoder is causal
+             head_weights:dict|None=None,# head name -> loss weight (default 1 each)
+             **overrides):               # any `ModelConfig` or `TrainConfig` field: d_model, n_layers, dropout, lr, batch_size, ...
     "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, {val, test} scores) and writes the bundle to out_dir."
     torch.manual_seed(seed)
+    model_overrides, train_overrides = split_overrides(overrides)
     window = window or PRESETS[preset]["window"]
+    engine = engine or input_engine(inputs)
     data = prepare_data(candles, window=window, engine=engine, **({"splits": splits} if splits else {}))
     data.splits.train = recent_rows(data.splits.train, data.index, label_fraction)  # labels of the most recent span only
-    model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window))
+    model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window, **model_overrides))
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
-    objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg)
-    evaluate = lambda obj: {f"val_{k}": v for k, v in split_scores(obj.model, data, "val", candles).items()}
+    per_step = model.backbone.is_causal if per_step is None else per_step
+    objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg, head_weights, per_step)
+    def evaluate(obj):
+        aucs = choose_direction_head(obj.model, data, candles)        # the epoch's best head, and the scores it gives
+        return {**{f"val_{k}": v for k, v in split_scores(obj.model, data, "val", candles).items()}, **{f"val_{h}_head_auc": a for h, a in aucs.items()}}
     cfg_train = train_config(preset, seed=seed, monitor=monitor or PHASE2_MONITOR, **train_overrides)
-    result = fit(objective, data.dataset("train"), data.dataset("val"), cfg_train, out_dir, evaluate)
+    result = fit(objective, data.dataset("train", per_step), data.dataset("val", per_step), cfg_train, out_dir, evaluate)
+    head_aucs = choose_direction_head(model, data, candles)                # for the kept (best) weights, on validation
     frames = {s: predictions_frame(predict_windows(model, data.dataset(s)), data.index[data.splits[s]]) for s in ("val", "test") if len(data.splits[s])}
     scores = {s: prediction_scores(data.labels, f) for s, f in frames.items()}        # the epoch was chosen on val; test is read here, once
     threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val
@@ -172,9 +205,11 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
         headline = {f"{split}_{k}": scores[split].get(k) for split in scores for k in HEADLINE}   # validation beside test
         make_bundle(model, data, phases, headline, engine_config(engine), backbone=backbone, preset=preset, seed=seed, threshold=threshold,
-                    data_source=data_params).save(Path(out_dir) / "natron_v2.pt")
+                    data_source=data_params, per_step=per_step, direction_head_aucs=head_aucs).save(Path(out_dir) / "natron_v2.pt")
         atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
-            **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data), "finetune_config": asdict(cfg)}, indent=1))
+            "steps": int(result.history.steps.iloc[-1]), **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data),
+            "finetune_config": asdict(cfg), "direction_head": model.cfg.direction_head, "direction_head_val_auc": head_aucs,
+            "per_step": per_step, "head_weights": head_weights or {}}, indent=1))
     return model, result, data, scores
 
 # %% ../nbs/03_finetune.ipynb #e35f3546

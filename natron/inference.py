@@ -175,7 +175,7 @@ def scale(self:NatronPredictor, X:np.ndarray) -> np.ndarray: return self.scaler.
 def score(self:NatronPredictor, windows:np.ndarray) -> dict[str, np.ndarray]:
     "Scaled windows (b, t, f) -> probability columns, one value per window."
     out = self.model(torch.from_numpy(windows).to(self.device))
-    p = head_probabilities(out)                                       # the same mapping research uses (`finetune.predict_windows`)
+    p = head_probabilities(out, self.model.cfg.direction_head)        # the same mapping research uses (`finetune.predict_windows`)
     cols = {"buy_prob": p["buy"], "sell_prob": p["sell"], **dict(zip(DIRECTION_COLUMNS, p["direction"].T)), **dict(zip(REGIME_COLUMNS, p["regime"].T))}
     if self.policy is not None: cols |= dict(zip(RL_COLUMNS, self.policy(out.embedding).softmax(-1).T))
     return {k: v.float().cpu().numpy() for k, v in cols.items()}

@@ -6,20 +6,22 @@ Docs: https://natron-dev.github.io/natron/pretrain.html.md"""
 
 # %% ../nbs/02h_pretrain.ipynb #a9b04e56
 from __future__ import annotations
-import json, logging
-from dataclasses import dataclass, asdict
+import difflib, json, logging
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
 from .data import atomic_write, phase_candles
-from .model import build_model, model_config, PRESETS
+from .backbones import patchify
+from .features import input_engine
+from .model import ModelConfig, build_model, model_config, PRESETS
 from .sequences import prepare_data
-from .training import fit, train_config, world
+from .training import TrainConfig, fit, train_config, world
 
 # %% auto #0
 __all__ = ['log', 'PretrainConfig', 'random_patch_mask', 'apply_mask', 'augment', 'info_nce', 'PretrainObjective', 'save_encoder',
-           'load_encoder', 'pretrain']
+           'load_encoder', 'split_overrides', 'pretrain']
 
 # %% ../nbs/02h_pretrain.ipynb #c36b2b4a
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PretrainConfig:
     "What phase 1 minimises."
-    objective: str = "both"         # masked | contrastive | both
+    objective: str = "both"         # next (each token predicts the next; causal encoders) | masked | contrastive | both (masked + contrastive)
     mask_ratio: float = 0.3         # share of time steps (patches) hidden
     mask_value: float = 0.0         # what hidden steps are replaced with (0 = the training mean after scaling)
     temperature: float = 0.1        # InfoNCE softmax temperature
@@ -44,8 +46,8 @@ def random_patch_mask(b:int, n_patches:int, ratio:float, device=None) -> torch.T
     return scores.argsort(dim=1).argsort(dim=1) < k
 
 def apply_mask(x:torch.Tensor, mask:torch.Tensor, patch_len:int, value:float) -> torch.Tensor:
-    "Replace the masked patches of `x` (b, t, f) by `value`."
-    steps = mask.repeat_interleave(patch_len, dim=1)[:, : x.shape[1]]     # (b, t)
+    "Replace the masked patches of `x` (b, t, f) by `value`; patches as `patchify` cuts them (padding, if any, at the front)."
+    steps = mask.repeat_interleave(patch_len, dim=1)[:, -x.shape[1]:]    # (b, t): the front padding has no step
     return x.masked_fill(steps.unsqueeze(-1), value)
 
 def augment(x:torch.Tensor, cfg:PretrainConfig) -> torch.Tensor:
@@ -77,22 +79,28 @@ class PretrainObjective(nn.Module):
         self.project = nn.Sequential(nn.Linear(mc.d_model, mc.d_model), nn.GELU(), nn.Linear(mc.d_model, mc.d_model))
 
     def masked_loss(self, x:torch.Tensor) -> torch.Tensor:
-        p, (b, t, f) = self.model.cfg.patch_len, x.shape
-        mask = random_patch_mask(b, t // p, self.cfg.mask_ratio, x.device)          # (b, t/p)
-        h = self.model.encode_sequence(apply_mask(x, mask, p, self.cfg.mask_value))  # (b, t/p, d)
-        pred = self.reconstruct(h)                                                  # (b, t/p, p*f)
-        target = x[:, : t // p * p].reshape(b, t // p, p * f)
+        p, b = self.model.cfg.patch_len, len(x)
+        target = patchify(x, p).flatten(2)                                          # (b, n, p*f), n = ceil(t / p)
+        mask = random_patch_mask(b, target.shape[1], self.cfg.mask_ratio, x.device)  # (b, n)
+        pred = self.reconstruct(self.model.encode_sequence(apply_mask(x, mask, p, self.cfg.mask_value)))   # (b, n, p*f)
         return F.mse_loss(pred[mask], target[mask])
+
+    def next_loss(self, x:torch.Tensor) -> torch.Tensor:
+        "Every token predicts the next token's inputs (the next bar, with patch_len 1) from what it has read: causal next-bar modelling."
+        if not self.model.backbone.is_causal: raise ValueError(f"next-bar pretraining needs a causal encoder: {self.model.cfg.backbone} with causal=False reads the answer")
+        target = patchify(x, self.model.cfg.patch_len).flatten(2)                  # (b, n, p*f)
+        pred = self.reconstruct(self.model.encode_sequence(x))                      # (b, n, p*f)
+        return F.mse_loss(pred[:, :-1], target[:, 1:])
 
     def contrastive_loss(self, x:torch.Tensor) -> torch.Tensor:
         z1, z2 = (self.project(self.model.encode(augment(x, self.cfg))) for _ in range(2))
         return info_nce(z1, z2, self.cfg.temperature)
 
     def forward(self, x, y=None):
-        parts = {}
+        parts = {"next": self.next_loss(x)} if self.cfg.objective == "next" else {}
         if self.cfg.objective in ("masked", "both"): parts["masked"] = self.masked_loss(x)
         if self.cfg.objective in ("contrastive", "both"): parts["contrastive"] = self.cfg.contrastive_weight * self.contrastive_loss(x)
-        if not parts: raise ValueError(f"unknown objective {self.cfg.objective!r}: masked | contrastive | both")
+        if not parts: raise ValueError(f"unknown objective {self.cfg.objective!r}: next | masked | contrastive | both")
         return sum(parts.values()), {k: v.detach() for k, v in parts.items()}
 
 # %% ../nbs/02h_pretrain.ipynb #c5300acf
@@ -113,14 +121,27 @@ def load_encoder(model:nn.Module, feature_columns:list, path) -> nn.Module:
     if unexpected or any(not k.startswith("heads.") for k in missing): raise ValueError(f"{path} does not fit the model: missing {missing}, unexpected {unexpected}")
     return model
 
+# %% ../nbs/02h_pretrain.ipynb #59ae3fa2
+def split_overrides(overrides:dict) -> tuple[dict, dict]:
+    "Keyword overrides as (`ModelConfig` fields, `TrainConfig` fields); any other name is an error that suggests the nearest one."
+    known = {"model": {f.name for f in fields(ModelConfig)} - {"n_features"}, "train": {f.name for f in fields(TrainConfig)} - {"seed", "monitor"}}
+    for k in overrides:
+        if not any(k in names for names in known.values()):
+            close = difflib.get_close_matches(k, sorted(set().union(*known.values())), n=1)
+            raise TypeError(f"a phase got an unknown setting {k!r}" + (f": did you mean {close[0]!r}?" if close else ""))
+    return tuple({k: v for k, v in overrides.items() if k in known[part]} for part in ("model", "train"))
+
 # %% ../nbs/02h_pretrain.ipynb #b65e088e
 def pretrain(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", window:int|None=None,
-             cfg:PretrainConfig=PretrainConfig(), engine=None, **train_overrides):
+             cfg:PretrainConfig=PretrainConfig(), engine=None,
+             inputs:str="both",          # what the encoder reads: raw | engineered | both; ignored when `engine` is given
+             **overrides):               # any `ModelConfig` or `TrainConfig` field (fine-tuning must use the same architecture)
     "Pretrain a natron encoder on `candles`; returns (model, FitResult, prepared data) and writes out_dir/encoder.pt."
     torch.manual_seed(seed)
+    model_overrides, train_overrides = split_overrides(overrides)
     window = window or PRESETS[preset]["window"]
-    data = prepare_data(candles, window=window, engine=engine)
-    model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window))
+    data = prepare_data(candles, window=window, engine=engine or input_engine(inputs))
+    model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window, **model_overrides))
     objective = PretrainObjective(model, cfg)
     result = fit(objective, data.dataset("train"), data.dataset("val"), train_config(preset, seed=seed, **train_overrides), out_dir)
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
