@@ -170,13 +170,13 @@ def choose_direction_head(model:nn.Module, data, candles:pd.DataFrame) -> dict[s
     model.cfg.direction_head = max(aucs, key=aucs.get)
     return aucs
 
-def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", encoder_path=None,
+def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str|None=None, encoder_path=None,
              cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
              label_fraction:float=1.0,   # the heads see the labels of only the most recent share of the training span
              splits:dict|None=None,      # `chronological_split` arguments; None: 70% train, 15% validation, 15% test
              data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
              monitor:str|None=None,      # the validation column that picks the epoch; None: `PHASE2_MONITOR`
-             inputs:str="both",          # what the encoder reads: raw | engineered | both (`natron.features.INPUTS`); ignored when `engine` is given
+             inputs:str="raw",           # what the encoder reads: raw | engineered | both (`natron.features.INPUTS`); ignored when `engine` is given
              per_step:bool|None=None,    # a loss at every token (needs a causal encoder); None: whenever the encoder is causal
              head_weights:dict|None=None,# head name -> loss weight (default 1 each)
              **overrides):               # any `ModelConfig` or `TrainConfig` field: d_model, n_layers, dropout, lr, batch_size, ...
@@ -204,7 +204,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
         headline = {f"{split}_{k}": scores[split].get(k) for split in scores for k in HEADLINE}   # validation beside test
-        make_bundle(model, data, phases, headline, engine_config(engine), backbone=backbone, preset=preset, seed=seed, threshold=threshold,
+        make_bundle(model, data, phases, headline, engine_config(engine), backbone=model.cfg.backbone, preset=preset, seed=seed, threshold=threshold,
                     data_source=data_params, per_step=per_step, direction_head_aucs=head_aucs).save(Path(out_dir) / "natron_v2.pt")
         atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
             "steps": int(result.history.steps.iloc[-1]), **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data),

@@ -23,11 +23,11 @@ from .model import ModelConfig, build_model, head_probabilities, model_config
 from .sequences import FeatureScaler, valid_window_ends, window_starts
 
 # %% auto #0
-__all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'random_policy_state', 'demo_bundle',
-           'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'utc_index', 'arrays_frame',
-           'wire_arrays', 'candle_frame', 'prediction_columns', 'prediction_frame', 'prediction_records',
-           'finite_features', 'finite_rows', 'attempt', 'candle_arrays', 'PredictionStream', 'new_candles',
-           'update_streams']
+__all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'MAX_SCALED', 'random_policy_state',
+           'demo_bundle', 'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'utc_index',
+           'arrays_frame', 'wire_arrays', 'candle_frame', 'prediction_columns', 'prediction_frame',
+           'prediction_records', 'finite_features', 'finite_rows', 'attempt', 'candle_arrays', 'PredictionStream',
+           'new_candles', 'update_streams']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -233,10 +233,13 @@ def history(self:NatronPredictor, candles:pd.DataFrame) -> pd.DataFrame:
 
 def _utc(t:int) -> pd.Timestamp: return pd.Timestamp(t, unit="ns", tz="UTC")
 
+MAX_SCALED = 1e6   # a scaled feature this many training standard deviations from the training mean comes from an absurd candle
+
 def finite_features(X:np.ndarray, times:np.ndarray) -> np.ndarray:
-    "`X` (rows at `times`, int64 ns UTC) unchanged, or `CandleError` naming the first candle whose features are not all finite."
-    bad = ~np.isfinite(X).all(axis=1)
-    if bad.any(): raise CandleError(f"features are not finite for {int(bad.sum())} candle(s), first at {_utc(times[bad][0])}")
+    "Scaled `X` (rows at `times`, int64 ns UTC) unchanged, or `CandleError` naming the first candle whose features are not all finite and within `MAX_SCALED`."
+    bad = ~(np.abs(X) <= MAX_SCALED).all(axis=1)                       # NaN compares False: caught too
+    if bad.any(): raise CandleError(f"features are not finite (or beyond {MAX_SCALED:g} training standard deviations) for {int(bad.sum())} candle(s), "
+                                    f"first at {_utc(times[bad][0])}")
     return X
 
 @patch

@@ -58,9 +58,9 @@ class ModelConfig:
 
 # %% ../nbs/02c_model.ipynb #0a96e450
 PRESETS = {   # window and patch length are part of a preset: they set what a phase trains on and what the predictor needs
-    "smoke": dict(d_model=16, n_layers=2, n_heads=2, d_ff=32, d_state=8, window=32, patch_len=4),
-    "small": dict(d_model=64, n_layers=2, n_heads=4, d_ff=128, d_state=16, window=32, patch_len=4, dropout=0.2),
-    "base":  dict(d_model=256, n_layers=6, n_heads=8, d_ff=1024, d_state=64, window=96, patch_len=4),
+    "smoke": dict(backbone="gru", d_model=16, n_layers=2, n_heads=2, d_ff=32, d_state=8, window=32, patch_len=1),
+    "small": dict(backbone="gru", d_model=64, n_layers=2, n_heads=4, d_ff=128, d_state=16, window=32, patch_len=1, dropout=0.2),
+    "base":  dict(backbone="gru", d_model=256, n_layers=6, n_heads=8, d_ff=1024, d_state=64, window=96, patch_len=1),
 }
 
 def model_config(preset:str,       # a key of `PRESETS`

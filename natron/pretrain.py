@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PretrainConfig:
     "What phase 1 minimises."
-    objective: str = "both"         # next (each token predicts the next; causal encoders) | masked | contrastive | both (masked + contrastive)
+    objective: str = "next"         # next (each token predicts the next; causal encoders) | masked | contrastive | both (masked + contrastive)
     mask_ratio: float = 0.3         # share of time steps (patches) hidden
     mask_value: float = 0.0         # what hidden steps are replaced with (0 = the training mean after scaling)
     temperature: float = 0.1        # InfoNCE softmax temperature
@@ -87,7 +87,8 @@ class PretrainObjective(nn.Module):
 
     def next_loss(self, x:torch.Tensor) -> torch.Tensor:
         "Every token predicts the next token's inputs (the next bar, with patch_len 1) from what it has read: causal next-bar modelling."
-        if not self.model.backbone.is_causal: raise ValueError(f"next-bar pretraining needs a causal encoder: {self.model.cfg.backbone} with causal=False reads the answer")
+        if not self.model.backbone.is_causal: raise ValueError(f"next-bar pretraining needs a causal encoder: {self.model.cfg.backbone} with causal=False reads the answer "
+                                                         "(use a causal backbone, causal=True, or objective='masked' / 'both')")
         target = patchify(x, self.model.cfg.patch_len).flatten(2)                  # (b, n, p*f)
         pred = self.reconstruct(self.model.encode_sequence(x))                      # (b, n, p*f)
         return F.mse_loss(pred[:, :-1], target[:, 1:])
@@ -132,9 +133,9 @@ def split_overrides(overrides:dict) -> tuple[dict, dict]:
     return tuple({k: v for k, v in overrides.items() if k in known[part]} for part in ("model", "train"))
 
 # %% ../nbs/02h_pretrain.ipynb #b65e088e
-def pretrain(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str="transformer", window:int|None=None,
+def pretrain(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str|None=None, window:int|None=None,
              cfg:PretrainConfig=PretrainConfig(), engine=None,
-             inputs:str="both",          # what the encoder reads: raw | engineered | both; ignored when `engine` is given
+             inputs:str="raw",           # what the encoder reads: raw | engineered | both; ignored when `engine` is given
              **overrides):               # any `ModelConfig` or `TrainConfig` field (fine-tuning must use the same architecture)
     "Pretrain a natron encoder on `candles`; returns (model, FitResult, prepared data) and writes out_dir/encoder.pt."
     torch.manual_seed(seed)

@@ -44,9 +44,9 @@ class TrainConfig:
 
 # %% ../nbs/02d_training.ipynb #0b8727dd
 TRAIN_PRESETS = {
-    "smoke": dict(epochs=3, batch_size=32, max_batches=12, patience=2, lr=1e-3),
-    "small": dict(epochs=30, batch_size=64, max_batches=150, patience=5, lr=3e-4, weight_decay=0.05),
-    "base": dict(epochs=40, batch_size=128, patience=6),
+    "smoke": dict(epochs=3, batch_size=32, max_batches=12, patience=3, lr=1e-3, schedule="cosine"),
+    "small": dict(epochs=12, batch_size=64, max_batches=200, patience=12, lr=1e-3, weight_decay=0.05, schedule="cosine"),
+    "base": dict(epochs=40, batch_size=128, patience=40, lr=1e-3, schedule="cosine"),
 }
 
 def train_config(preset:str="smoke", **overrides) -> TrainConfig:
