@@ -12,7 +12,7 @@ from scipy.stats import norm
 
 # %% auto #0
 __all__ = ['EULER_GAMMA', 'periods_per_year', 'block_length', 'block_bootstrap', 'sharpe', 'sharpe_interval',
-           'total_return_interval', 'long_run_variance', 'sharpe_se', 'probabilistic_sharpe', 'paired_psr',
+           'total_return_interval', 'long_run_variance', 'sharpe_se', 'psr_from', 'probabilistic_sharpe', 'paired_psr',
            'expected_max_sharpe', 'deflated_sharpe', 'edge_metrics', 'edge_verdict']
 
 # %% ../nbs/00c_stats.ipynb #9be9af72
@@ -99,7 +99,7 @@ def total_return_interval(returns, n_boot:int=1000, block=None, seed:int=0, leve
     low, high = block_bootstrap(returns, _compounded, n_boot, block, seed, level)
     return dict(total_return=_compounded(returns), total_return_ci_low=low, total_return_ci_high=high)
 
-# %% ../nbs/00c_stats.ipynb #7976dae6
+# %% ../nbs/00c_stats.ipynb #d206d454
 def long_run_variance(x) -> np.ndarray:
     "HAC long-run variance of `x` along its last axis: AR(1) prewhitening, a Bartlett kernel with Andrews' (1991) bandwidth, recoloured."
     x = np.asarray(x, float)
@@ -129,18 +129,22 @@ def sharpe_se(returns) -> float|np.ndarray:
 
 def _plain(x): return float(x) if np.ndim(x) == 0 else x
 
-# %% ../nbs/00c_stats.ipynb #a7b0b9fb
+# %% ../nbs/00c_stats.ipynb #d37db5cd
 def _finite(r:np.ndarray, name:str) -> np.ndarray:
     if r.shape[-1] < 3 or not np.isfinite(r).all(): raise ValueError(f"{name} needs at least 3 finite returns per series, got {r.shape[-1]}")
     return r
+
+def psr_from(per_bar_sharpe, standard_error, benchmark_sharpe=0.0) -> float|np.ndarray:
+    "PSR from a per-bar Sharpe ratio and its standard error: what a selection recorded as numbers (a sweep's runs, the RL seeds) deflates with."
+    return _plain(norm.cdf((np.asarray(per_bar_sharpe, float) - benchmark_sharpe) / np.asarray(standard_error, float)))
 
 def probabilistic_sharpe(returns, benchmark_sharpe=0.0) -> float|np.ndarray:
     "Probability that the true per-bar Sharpe of `returns` exceeds `benchmark_sharpe` (per bar), with the HAC standard error; along the last axis."
     r = _finite(np.asarray(returns, float), "probabilistic_sharpe")
     sr, psi = _sharpe_influence(r)
-    return _plain(norm.cdf((sr - benchmark_sharpe) / np.sqrt(long_run_variance(psi) / r.shape[-1])))
+    return psr_from(sr, np.sqrt(long_run_variance(psi) / r.shape[-1]), benchmark_sharpe)
 
-# %% ../nbs/00c_stats.ipynb #dd8bf849
+# %% ../nbs/00c_stats.ipynb #60cd4040
 def paired_psr(returns, benchmark_returns) -> float|np.ndarray:
     "Probability that the true Sharpe of `returns` exceeds that of `benchmark_returns` on the same bars: Ledoit & Wolf's (2008) HAC test."
     a, b = (_finite(np.asarray(x, float), "paired_psr") for x in (returns, benchmark_returns))
@@ -162,14 +166,14 @@ def deflated_sharpe(returns, trial_sharpes) -> float:
     "PSR of the chosen strategy's `returns` against `expected_max_sharpe(trial_sharpes)` (per-bar Sharpes of every configuration tried)."
     return probabilistic_sharpe(returns, expected_max_sharpe(trial_sharpes))
 
-# %% ../nbs/00c_stats.ipynb #27e4c3cf
+# %% ../nbs/00c_stats.ipynb #2881c5ea
 def edge_metrics(returns, periods_per_year:float, benchmark_returns=None, trial_sharpes=None,
                  n_boot:int=1000, block=None, seed:int=0, level:float=0.95) -> dict:
-    "Sharpe and total return with block-bootstrap intervals, `psr`, `psr_benchmark` (vs `benchmark_returns`), `dsr` and `n_trials` (vs `trial_sharpes`)."
+    "Sharpe and total return with intervals, `psr` (from `per_bar_sharpe`, `sharpe_se`), `psr_benchmark` (vs `benchmark_returns`), `dsr`, `n_trials` (vs `trial_sharpes`)."
     r = np.asarray(returns, float)
     b = block_length(r) if block is None else float(block)          # one block length for both intervals
     m = sharpe_interval(r, periods_per_year, n_boot, b, seed, level) | total_return_interval(r, n_boot, b, seed, level)
-    m |= dict(psr=probabilistic_sharpe(r), block=b, level=level)
+    m |= dict(psr=probabilistic_sharpe(r), per_bar_sharpe=sharpe(r), sharpe_se=sharpe_se(r), block=b, level=level)
     if benchmark_returns is not None: m["psr_benchmark"] = paired_psr(r, benchmark_returns)
     if trial_sharpes is not None: m |= dict(dsr=deflated_sharpe(r, trial_sharpes), n_trials=len(trial_sharpes))
     return m
