@@ -155,7 +155,7 @@ class BacktestResult:
     "What `backtest` returns; every per-bar series is indexed by the bar whose close ends the return."
     returns: pd.Series        # net portfolio return per bar, after costs (time index)
     gross: pd.Series          # portfolio return per bar before costs
-    positions: pd.Series      # positions as decided at each close (on the close's index, NaN -> 0)
+    positions: pd.Series      # positions as decided at each close (on the close's index, NaN -> 0; each symbol's last one is the position held)
     equity: pd.Series         # growth of one unit of capital, compounded from `returns`
     trades: pd.DataFrame      # one row per trade, see `trade_list`
     metrics: dict             # `strategy_metrics` and `trade_stats`
@@ -177,15 +177,16 @@ def backtest(close:pd.Series,              # closes, time or (symbol, time) inde
              per_year:float|None=None,     # bars per year; None: from the calendar of the data
              open:pd.Series|None=None,     # the opens: fill each position at the next bar's open instead of the close it read
             ) -> BacktestResult:
-    "Hold each position decided at close t from the next fill (that close, or the next open) on; costs on every change and on the exit at the end."
+    "Hold each position decided at close t from the next fill (that close, or the next open) on; costs on the bar each change fills and on the exit at the end."
     close = close if close.index.is_monotonic_increasing else close.sort_index()
     idx, first = close.index, _first_rows(close.index)
-    p = _on(positions, idx)
+    last, p = np.r_[first[1:], True], _on(positions, idx)
+    p[last] = _lag(p, first)[last]                                    # the decision at each symbol's last close is never held
     held = _lag(p, first)
     cost = (commission_bps + slippage_bps) / 1e4
     gap, r = (None, bar_returns(close).to_numpy()) if open is None else bar_parts(close, open)
     gross = held * r if gap is None else (1 + _lag(held, first) * gap) * (1 + held * r) - 1
-    net = gross - cost * (np.abs(p - held) + np.abs(p) * np.r_[first[1:], True])     # ... and the exit on each symbol's last bar
+    net = gross - cost * (np.abs(held - _lag(held, first)) + np.abs(held) * last)   # on the fill bar, and the exit on each symbol's last bar
     returns = _mean_by_time(net, idx).rename("return")                # equal weight: the mean over the symbols at each time
     decided = pd.Series(p, idx, name="position")
     trades = _trades(p, r, first, cost, idx, gap)
