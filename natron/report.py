@@ -224,8 +224,9 @@ def transformer_fit(preset:str="smoke", seed:int=0):
 def baseline_fit(name:str, seed:int=0):
     "A `walk_forward` fit: the baseline `name` of `BASELINE_MODELS` on the fold's own features and labels, tuned on its validation slice."
     def fit(train:pd.DataFrame, val:pd.DataFrame):
-        both = pd.concat([train, val]).sort_index()
-        X, y = FeatureEngine().transform(both), LabelGeneratorV2().fit(train).transform(both)   # thresholds from the training part only
+        both, labeler = pd.concat([train, val]).sort_index(), LabelGeneratorV2().fit(train)       # thresholds from the training part only
+        X = FeatureEngine().transform(both)                                                      # causal: the slice's features may read the part before
+        y = pd.concat([labeler.transform(train), labeler.transform(val)])   # each part labelled on its own: no fitting label reads a validation price
         models, _ = tune_classifiers(X.loc[train.index], y.loc[train.index], X.loc[val.index], y.loc[val.index], BASELINE_MODELS[name], seed)
         return lambda candles: predict_frame(models, FeatureEngine().transform(candles))
     return fit
@@ -477,7 +478,8 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     verdicts = "<br>".join(html.escape(v) for v in _verdicts(ev.board))
     summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; validation span "
                       f"{_span(d.index[d.splits.val])}, test span {_span(test)}, {len(test)} test windows. Every strategy is backtested on the same rows "
-                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, and the exit at the end of the span), filled {fills}, "
+                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, on the bar the trade fills, and the exit at the end of "
+                      f"the span; no borrow or financing cost for shorts), filled {fills}, "
                       f"annualised with {ev.board.per_year:.0f} bars a year counted from the data's own calendar. Each model trades when its conviction "
                       "passes a threshold it chose on the validation span by one rule for all (the share of bars with the best validation Sharpe); the "
                       "test span was read once, after every choice. Intervals are 95% block-bootstrap intervals; PSR is the probability that the true "
