@@ -53,3 +53,20 @@ def test_the_rl_choice_reads_no_test_bar(runs):
     pd.testing.assert_frame_equal(val(a), val(b))
     test = lambda r: r.scores[r.scores.split == "test"].sharpe.to_numpy()
     assert not np.allclose(test(a), test(b), equal_nan=True), "the rewrite must reach the test figures"
+
+
+def test_walk_forward_reads_each_test_span_once():
+    "Rewrite the last fold's test span: every fold's threshold and every earlier fold's figures stay; the last fold's test figures move."
+    from natron.labels import LabelGeneratorV2
+    from natron.report import baseline_fit
+    from natron.scoreboard import walk_forward
+    from natron.sequences import walk_forward_folds
+    candles, _ = phase_candles(n_bars=1500, seed=1)
+    folds = list(walk_forward_folds(candles.index, 800, 200, mode="expanding"))
+    last_test = candles.index[folds[-1][1]].get_level_values("time").min()
+    labels = LabelGeneratorV2().fit(candles.iloc[folds[0][0]]).transform(candles)
+    a = walk_forward(candles, baseline_fit("logreg"), folds, labels).folds
+    b = walk_forward(rewritten(candles, last_test), baseline_fit("logreg"), folds, labels).folds
+    pd.testing.assert_series_equal(a.threshold, b.threshold)
+    pd.testing.assert_frame_equal(a.iloc[:-1], b.iloc[:-1])
+    assert a.sharpe.iloc[-1] != b.sharpe.iloc[-1], "the rewrite must reach the last fold's test figures"
