@@ -227,6 +227,7 @@ def baseline_fit(name:str, seed:int=0):
         both, labeler = pd.concat([train, val]).sort_index(), LabelGeneratorV2().fit(train)       # thresholds from the training part only
         X = FeatureEngine().transform(both)                                                      # causal: the slice's features may read the part before
         y = pd.concat([labeler.transform(train), labeler.transform(val)])   # each part labelled on its own: no fitting label reads a validation price
+        y = y.where(X.notna().all(axis=1).reindex(y.index), axis=0)         # rows natron drops (incomplete features: the warm-up) are dropped here too
         models, _ = tune_classifiers(X.loc[train.index], y.loc[train.index], X.loc[val.index], y.loc[val.index], BASELINE_MODELS[name], seed)
         return lambda candles: predict_frame(models, FeatureEngine().transform(candles))
     return fit
