@@ -63,6 +63,7 @@ def _trades(p:np.ndarray,             # decided positions
             cost:float,               # cost per unit of position change
             index:pd.Index,
             gap:np.ndarray|None=None, # with next-open fills: the close-to-open gap, held by the position before
+            carry:np.ndarray|None=None, # per-bar cost of the position held over the bar (borrow on shorts)
            ) -> pd.DataFrame:
     "Trade list: each trade's earnings net of its entry, resizing and exit costs (an exit at the end of the data included)."
     side, held = np.sign(p), _lag(p, first)
@@ -80,6 +81,7 @@ def _trades(p:np.ndarray,             # decided positions
         gap_tid, gap_held = _lag(held_tid, first, -1).astype(int), _lag(held, first)
         earned = earned * (1 + gap_held * gap)                       # the exact compounding of the gap, then the bar
         pnl_gap = add(gap_tid, gap_held * gap, gap_tid >= 0)
+    if carry is not None: earned = earned - carry
     pnl = (add(held_tid, earned, held_tid >= 0) + (pnl_gap if gap is not None else 0)
            - cost * (add(tid, np.abs(p), start) + add(tid, np.abs(p - held), same) + add(held_tid, np.abs(held), leave)
                      + add(tid, np.abs(p), next_first & (side != 0))))
@@ -155,7 +157,7 @@ class BacktestResult:
     "What `backtest` returns; every per-bar series is indexed by the bar whose close ends the return."
     returns: pd.Series        # net portfolio return per bar, after costs (time index)
     gross: pd.Series          # portfolio return per bar before costs
-    positions: pd.Series      # positions as decided at each close (on the close's index, NaN -> 0)
+    positions: pd.Series      # positions as decided at each close (on the close's index, NaN -> 0; each symbol's last one is the position held)
     equity: pd.Series         # growth of one unit of capital, compounded from `returns`
     trades: pd.DataFrame      # one row per trade, see `trade_list`
     metrics: dict             # `strategy_metrics` and `trade_stats`
@@ -176,19 +178,22 @@ def backtest(close:pd.Series,              # closes, time or (symbol, time) inde
              slippage_bps:float=1.0,       # per unit of position change
              per_year:float|None=None,     # bars per year; None: from the calendar of the data
              open:pd.Series|None=None,     # the opens: fill each position at the next bar's open instead of the close it read
+             borrow_bps:float=0.0,         # yearly cost of a short, in bps of its size (borrow or financing), charged per bar held
             ) -> BacktestResult:
-    "Hold each position decided at close t from the next fill (that close, or the next open) on; costs on every change and on the exit at the end."
+    "Hold each position decided at close t from the next fill (that close, or the next open) on; costs on the bar each change fills and on the exit at the end."
     close = close if close.index.is_monotonic_increasing else close.sort_index()
     idx, first = close.index, _first_rows(close.index)
-    p = _on(positions, idx)
+    last, p = np.r_[first[1:], True], _on(positions, idx)
+    p[last] = _lag(p, first)[last]                                    # the decision at each symbol's last close is never held
     held = _lag(p, first)
     cost = (commission_bps + slippage_bps) / 1e4
     gap, r = (None, bar_returns(close).to_numpy()) if open is None else bar_parts(close, open)
     gross = held * r if gap is None else (1 + _lag(held, first) * gap) * (1 + held * r) - 1
-    net = gross - cost * (np.abs(p - held) + np.abs(p) * np.r_[first[1:], True])     # ... and the exit on each symbol's last bar
+    carry = np.maximum(-held, 0) * borrow_bps / 1e4 / (per_year or periods_per_year(idx))
+    net = gross - carry - cost * (np.abs(held - _lag(held, first)) + np.abs(held) * last)   # on the fill bar, and the exit on each symbol's last bar
     returns = _mean_by_time(net, idx).rename("return")                # equal weight: the mean over the symbols at each time
     decided = pd.Series(p, idx, name="position")
-    trades = _trades(p, r, first, cost, idx, gap)
+    trades = _trades(p, r, first, cost, idx, gap, carry)
     metrics = strategy_metrics(returns, decided, per_year) | trade_stats(trades)
     return BacktestResult(returns, _mean_by_time(gross, idx).rename("gross"), decided, (1 + returns).cumprod().rename("equity"),
                           trades, metrics, pd.Series(net, idx, name="return"))

@@ -14,8 +14,8 @@ from sklearn.metrics import roc_auc_score
 from .data import _simulate_returns, forward_return_coefficients, regime_transitions, validate_candles
 
 # %% auto #0
-__all__ = ['LAB_REGIMES', 'LAB_STAY', 'VOLUME_NOISE', 'LAB_ASSETS', 'LabAsset', 'lab_params', 'lab_market', 'regime_posterior',
-           'bayes_filter', 'full_information_reference', 'forward_return', 'direction_auc']
+__all__ = ['LAB_REGIMES', 'LAB_STAY', 'VOLUME_NOISE', 'CANDLE_NOISE', 'LAB_ASSETS', 'LabAsset', 'lab_params', 'lab_market',
+           'regime_posterior', 'bayes_filter', 'full_information_reference', 'forward_return', 'direction_auc']
 
 # %% ../nbs/00b_lab.ipynb #283e26f8
 LAB_REGIMES = pd.DataFrame({                   # per 1h bar; the lab's own hidden states, not `natron.data.REGIMES`
@@ -25,6 +25,7 @@ LAB_REGIMES = pd.DataFrame({                   # per 1h bar; the lab's own hidde
 }, index=["TREND_CALM", "REVERT_CALM", "TREND_WILD", "REVERT_WILD"])
 LAB_STAY = 0.99                                  # chance a lab regime persists one more bar (mean run of 100 bars)
 VOLUME_NOISE = 0.5                               # standard deviation of log volume around its regime mean
+CANDLE_NOISE = 5e-3                              # scale of opening gaps and wicks (times vol_scale), one for every regime
 
 @dataclass(frozen=True)
 class LabAsset:
@@ -51,8 +52,9 @@ def _lab_asset(asset:LabAsset, n_bars:int, timeframe:str, rng, horizon:int) -> t
     states, _, r = _simulate_returns(rng, p["P"], np.zeros(len(p["ar"])), p["vol"], p["ar"], rng.standard_normal(n_bars))
     vol = p["vol"][states]
     close = asset.price * np.exp(np.cumsum(r))
-    open_ = np.r_[asset.price, close[:-1]] * np.exp(rng.normal(0, 0.1, n_bars) * vol)
-    wick = np.abs(rng.normal(0, 0.5, (2, n_bars))) * vol
+    noise = CANDLE_NOISE * asset.vol_scale                      # not the regime's vol: gaps and wicks carry no regime information
+    open_ = np.r_[asset.price, close[:-1]] * np.exp(rng.normal(0, 0.1, n_bars) * noise)
+    wick = np.abs(rng.normal(0, 0.5, (2, n_bars))) * noise
     volume = np.exp(p["log_volume"][states] + VOLUME_NOISE * rng.standard_normal(n_bars))
     time = pd.date_range("2021-01-04", periods=n_bars, freq=timeframe, tz="UTC", name="time", unit="ns")
     candles = pd.DataFrame({"open": open_, "high": np.maximum(open_, close) * np.exp(wick[0]),

@@ -18,10 +18,10 @@ import natron
 from .data import atomic_write
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'Phase', 'load_params', 'phase_parameters',
-           'enabled_phases', 'undeclared', 'PipelineError', 'Launch', 'telemetry', 'log_phase', 'execute_run',
-           'headline', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
-           'with_overrides', 'run_sweep', 'comparison_figure']
+__all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'SWEEP_SHARPE', 'Phase', 'load_params',
+           'phase_parameters', 'enabled_phases', 'undeclared', 'PipelineError', 'Launch', 'telemetry', 'log_phase',
+           'execute_run', 'headline', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed',
+           'sweep_variants', 'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
 log = logging.getLogger(__name__)
@@ -283,6 +283,19 @@ def with_overrides(params:dict, overrides:dict) -> dict:
         node[last] = value
     return out
 
+# %% ../nbs/07_pipeline.ipynb #d61f63f2
+from .stats import expected_max_sharpe, psr_from
+
+SWEEP_SHARPE = ("report.val_natron_per_bar_sharpe", "report.val_natron_sharpe_se")   # what a sweep's DSR reads from each run's headline
+
+def sweep_dsr(table:pd.DataFrame) -> pd.DataFrame:
+    "A ranked comparison `table` (winner first) with the winner's validation DSR over every run (`dsr_over_sweep`, `n_trials`)."
+    sr, se = SWEEP_SHARPE
+    if sr not in table or se not in table or table[sr].isna().all(): return table
+    tried = table[sr].fillna(0.0)                                        # a run without a Sharpe (it never traded) counts as no edge
+    dsr = psr_from(table[sr].iloc[0], table[se].iloc[0], expected_max_sharpe(tried))
+    return table.assign(dsr_over_sweep=[dsr] + [None] * (len(table) - 1), n_trials=[len(table)] + [None] * (len(table) - 1))
+
 # %% ../nbs/07_pipeline.ipynb #f6c5a70a
 def _sweep_one(params:dict, outputs, phases, nbs) -> dict:
     "Run one variant; a failure is a row of the comparison, not the end of the sweep."
@@ -305,7 +318,7 @@ def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path
         with ProcessPoolExecutor(jobs) as pool: rows = list(pool.map(partial(_sweep_one, outputs=outputs, phases=phases, nbs=nbs), runs))
     else: rows = [_sweep_one(r, outputs, phases, nbs) for r in runs]
     table = pd.DataFrame([{**v, **row} for v, row in zip(variants, rows)])
-    if rank_by in table: table = table.sort_values(rank_by, ascending=False, ignore_index=True)
+    if rank_by in table: table = sweep_dsr(table.sort_values(rank_by, ascending=False, ignore_index=True))
     atomic_write(sweep_dir / "comparison.csv", table.to_csv(index=False))
     comparison_figure(table, list(variants[0])).write_html(sweep_dir / "comparison.html", include_plotlyjs=True)
     return sweep_dir

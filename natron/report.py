@@ -38,7 +38,7 @@ __all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'REFERENCES', 'WALK
            'rolling_sharpe_figure', 'confusion_figure', 'calibration_figure', 'label_distribution_figure',
            'regime_timeline_figure', 'feature_groups', 'split_windows', 'importance_score', 'permutation_importance',
            'importance_figure', 'transformer_fit', 'baseline_fit', 'walk_forward_models', 'fold_table', 'fold_summary',
-           'fold_figure', 'Section', 'build_report', 'run_bundle', 'run_params', 'rl_seed_records',
+           'fold_figure', 'Section', 'build_report', 'run_bundle', 'run_params', 'rl_seed_records', 'rl_selection',
            'predictions_on_splits', 'score_run', 'RunEvaluation', 'evaluate_run', 'side_by_side_table',
            'strategy_sections', 'classification_section', 'rl_seed_table', 'rl_seed_figure', 'rl_section',
            'report_sections', 'report_metrics', 'summary_markdown', 'write_report', 'read_predictions',
@@ -224,8 +224,10 @@ def transformer_fit(preset:str="smoke", seed:int=0):
 def baseline_fit(name:str, seed:int=0):
     "A `walk_forward` fit: the baseline `name` of `BASELINE_MODELS` on the fold's own features and labels, tuned on its validation slice."
     def fit(train:pd.DataFrame, val:pd.DataFrame):
-        both = pd.concat([train, val]).sort_index()
-        X, y = FeatureEngine().transform(both), LabelGeneratorV2().fit(train).transform(both)   # thresholds from the training part only
+        both, labeler = pd.concat([train, val]).sort_index(), LabelGeneratorV2().fit(train)       # thresholds from the training part only
+        X = FeatureEngine().transform(both)                                                      # causal: the slice's features may read the part before
+        y = pd.concat([labeler.transform(train), labeler.transform(val)])   # each part labelled on its own: no fitting label reads a validation price
+        y = y.where(X.notna().all(axis=1).reindex(y.index), axis=0)         # rows natron drops (incomplete features: the warm-up) are dropped here too
         models, _ = tune_classifiers(X.loc[train.index], y.loc[train.index], X.loc[val.index], y.loc[val.index], BASELINE_MODELS[name], seed)
         return lambda candles: predict_frame(models, FeatureEngine().transform(candles))
     return fit
@@ -318,11 +320,20 @@ def run_params(run_dir) -> dict:
     own = p.get("phases", {}).get("finetune", {})
     return {k: v for k, v in p.items() if k not in ("phases", "name")} | {k: v for k, v in own.items() if k != "enabled"}
 
+def _rl_metrics(run_dir) -> dict:
+    "The RL phase's metrics.json (in rl/ or at the top of a phase's own output directory), or {} when the run has none."
+    path = next((p for p in (Path(run_dir) / "rl" / "metrics.json", Path(run_dir) / "metrics.json") if p.exists()), None)
+    return json.loads(path.read_text()) if path else {}
+
 def rl_seed_records(run_dir) -> pd.DataFrame | None:
     "The RL phase's per-seed records (its metrics.json: one row per split, seed and strategy), or None when the run has no RL phase."
-    path = next((p for p in (Path(run_dir) / "rl" / "metrics.json", Path(run_dir) / "metrics.json") if p.exists()), None)
-    records = json.loads(path.read_text()).get("seed_table") if path else None
+    records = _rl_metrics(run_dir).get("seed_table")
     return pd.DataFrame(records["records"]) if records else None
+
+def rl_selection(run_dir) -> dict:
+    "The RL choice for the scoreboard's DSR: {'natron_rl': per-bar validation Sharpes of every learner and seed tried}, {} without one."
+    tried = _rl_metrics(run_dir).get("chosen", {}).get("val_trial_sharpes")
+    return {"natron_rl": tried} if tried else {}
 
 def predictions_on_splits(predictor:NatronPredictor, candles:pd.DataFrame) -> tuple[PreparedData, pd.DataFrame]:
     "The data as the bundle was trained on it (features, split, labeler; its scaler checked) and the predictor's frame on the validation and test rows."
@@ -336,7 +347,9 @@ def predictions_on_splits(predictor:NatronPredictor, candles:pd.DataFrame) -> tu
     return data, frame.loc[rows]
 
 # %% ../nbs/05a_report.ipynb #605f2b43
-def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0) -> tuple[dict, Scoreboard]:
+def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0,
+              trials:dict|None=None,   # model name -> per-bar validation Sharpes of the selection that chose it (`rl_selection`)
+             ) -> tuple[dict, Scoreboard]:
     "(predictions on the validation and test rows, scoreboard): natron (and its RL policy), the baselines tuned on validation, the references."
     train, val, test = (data.index[data.splits[k]] for k in ("train", "val", "test"))
     X = pd.DataFrame(data.features, index=data.index, columns=data.feature_columns)
@@ -344,7 +357,7 @@ def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth
              **fit_baselines(X.loc[train], data.labels.loc[train], X.loc[val], data.labels.loc[val], X.loc[frame.index], seed)}
     if truth is not None:
         preds["hidden_state_reference"] = hidden_state_reference(truth.loc[frame.index], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
-    return preds, scoreboard(candles, data.labels, preds, val, test)
+    return preds, scoreboard(candles, data.labels, preds, val, test, trials=trials)
 
 @dataclass
 class RunEvaluation:
@@ -382,7 +395,7 @@ def evaluate_run(run_dir, folds:int=3, retrain_every:int=1, wf_preset:str="smoke
     candles, truth = phase_candles(params.get("data_path"), params.get("symbol"), n_bars=params.get("n_bars", 5000), seed=params.get("seed", 0))
     predictor = load_predictor(bundle_path)
     data, frame = predictions_on_splits(predictor, candles)
-    scored, board = score_run(data, frame, candles, truth, seed)
+    scored, board = score_run(data, frame, candles, truth, seed, rl_selection(run_dir))
     log.info("walk-forward: %d folds, re-training every %d", folds, retrain_every)
     wf = walk_forward_models(candles, truth, folds, retrain_every, wf_preset, seed)
     x, y = split_windows(data, importance_windows)
@@ -393,17 +406,23 @@ def evaluate_run(run_dir, folds:int=3, retrain_every:int=1, wf_preset:str="smoke
 STRATEGY_COLUMNS = ["total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "exposure", "turnover", "n_trades"]
 HEADLINE = [("natron", "sharpe"), ("natron", "sharpe_ci_low"), ("natron", "sharpe_ci_high"), ("natron", "psr"), ("natron", "psr_benchmark"),
             ("natron", "total_return"), ("natron", "max_drawdown"), ("natron", "buy_auc"), ("natron", "direction_accuracy"),
-            ("natron_rl", "sharpe"), ("natron_rl", "psr"), ("buy_and_hold", "sharpe"), ("lightgbm", "sharpe"), ("logreg", "sharpe"),
+            ("natron_rl", "sharpe"), ("natron_rl", "psr"), ("natron_rl", "dsr"), ("natron_rl", "n_trials"), ("natron", "per_bar_sharpe"),
+            ("natron", "sharpe_se"), ("buy_and_hold", "sharpe"), ("lightgbm", "sharpe"), ("logreg", "sharpe"),
             ("hidden_state_reference", "sharpe")]   # (strategy, metric) pairs of the headline, on validation and test, when measured
 
 def side_by_side_table(board:Scoreboard) -> pd.DataFrame:
-    "Per model: validation and test Sharpe side by side, the test interval, PSR against zero and against buy-and-hold, and the test's size of the edge."
+    "Per model: validation Sharpe with its DSR over what was tried there, the test Sharpe, interval, PSR against zero and against buy-and-hold, and size."
     s = board.strategies
     val, test = s.xs("val", level="split"), s.xs("test", level="split")
-    out = pd.DataFrame({"val_sharpe": val.sharpe, "test_sharpe": test.sharpe, "test_sharpe_ci_low": test.sharpe_ci_low,
+    out = pd.DataFrame({"val_sharpe": val.sharpe, "val_dsr": val.get("dsr"), "val_n_trials": val.get("n_trials"),
+                        "test_sharpe": test.sharpe, "test_sharpe_ci_low": test.sharpe_ci_low,
                         "test_sharpe_ci_high": test.sharpe_ci_high, "test_psr": test.psr, "test_psr_vs_buy_hold": test.psr_benchmark,
                         "test_total_return": test.total_return, "test_max_drawdown": test.max_drawdown, "test_n_trades": test.n_trades})
     return out.loc[test.index]
+
+def _verdicts(board:Scoreboard) -> list[str]:
+    "Each model's test verdict (PSR alone) and, for the RL policy, its validation verdict with the DSR over the learners × seeds it won."
+    return [board.verdict(m) + (f"; {board.verdict(m, 'val')}" if m == "natron_rl" else "") for m in board.choices]
 
 def _first_symbol(s:pd.Series|pd.DataFrame):
     "The first instrument's rows of a (symbol, time) series (the series itself when it has one instrument)."
@@ -457,14 +476,17 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     source = ev.params.get("data_path") or (f"a synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)}; "
                                             "synthetic figures, not a market's)")
     fills = "at the next bar's open" if "open" in ev.candles else "at the close the decision read"
-    verdicts = "<br>".join(html.escape(ev.board.verdict(m)) for m in ev.board.choices)
+    verdicts = "<br>".join(html.escape(v) for v in _verdicts(ev.board))
     summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; validation span "
                       f"{_span(d.index[d.splits.val])}, test span {_span(test)}, {len(test)} test windows. Every strategy is backtested on the same rows "
-                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, and the exit at the end of the span), filled {fills}, "
+                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, on the bar the trade fills, and the exit at the end of "
+                      f"the span; no borrow or financing cost for shorts), filled {fills}, "
                       f"annualised with {ev.board.per_year:.0f} bars a year counted from the data's own calendar. Each model trades when its conviction "
                       "passes a threshold it chose on the validation span by one rule for all (the share of bars with the best validation Sharpe); the "
                       "test span was read once, after every choice. Intervals are 95% block-bootstrap intervals; PSR is the probability that the true "
-                      f"Sharpe exceeds zero (and buy-and-hold's). <br>{verdicts}", [side_by_side_table(ev.board)])
+                      "Sharpe exceeds zero (and, by a paired test on the same bars, buy-and-hold's), with an error robust to autocorrelation. A "
+                      "selection is deflated where it was made: on validation, the DSR counts the thresholds each model tried (and the RL policy's "
+                      f"learners × seeds); the test rows carry PSR alone, since the test span chose nothing. <br>{verdicts}", [side_by_side_table(ev.board)])
     done = "every fold" if ev.walk_forward_retrain_every == 1 else f"every {ev.walk_forward_retrain_every}th fold, the folds between reusing the last model"
     wf = Section("Walk-forward", f"Each fold re-fits the scaler, the labeler and the models on everything before its test span (the transformer with the "
                  f"small budget of the report's wf_preset, not the run's), re-trained on {done}; the last fifth of each training span is the fold's "
@@ -497,7 +519,7 @@ def report_metrics(ev:RunEvaluation) -> dict:
     head |= {f"walk_forward_{m}_sharpe_mean": wf.loc[m, ("mean", "sharpe")] for m in ev.walk_forward}
     return {"headline": {k: float(v) for k, v in head.items() if pd.notna(v)}, "bundle": str(ev.bundle_path), "params": ev.params,
             "val_span": _span(ev.data.index[ev.data.splits.val]), "test_span": _span(ev.test_rows), "bars_per_year": ev.board.per_year,
-            "choices": ev.board.choices, "verdicts": {m: ev.board.verdict(m) for m in ev.board.choices},
+            "choices": ev.board.choices, "verdicts": dict(zip(ev.board.choices, _verdicts(ev.board))),
             "strategies": frame_json(ev.board.strategies.reset_index(), "records"), "classification": frame_json(ev.board.classification.reset_index(), "records"),
             "walk_forward": {"retrain_every": ev.walk_forward_retrain_every, "folds": frame_json(fold_table(ev.walk_forward).reset_index(), "records"),
                              "summary": frame_json(fold_summary(ev.walk_forward))},
@@ -508,7 +530,7 @@ def summary_markdown(ev:RunEvaluation) -> str:
     groups = ev.importance[ev.importance.kind == "group"].set_index("name")[["importance", "std"]].sort_values("importance", ascending=False).head(5)
     parts = [f"# natron report: {ev.name}", "", f"Validation {_span(ev.data.index[ev.data.splits.val])}, test {_span(ev.test_rows)}, "
              f"{ev.board.per_year:.0f} bars a year, bundle `{ev.bundle_path}`. Thresholds and every other choice were made on validation.", "",
-             *[f"- {ev.board.verdict(m)}" for m in ev.board.choices], "", "## Strategies: validation and test", "", _markdown(side_by_side_table(ev.board)), "",
+             *[f"- {v}" for v in _verdicts(ev.board)], "", "## Strategies: validation and test", "", _markdown(side_by_side_table(ev.board)), "",
              "## Heads as classifiers (validation | test)", "", _markdown(ev.board.classification.unstack("split")), "",
              f"## Walk-forward (mean ± std over folds, re-trained every {ev.walk_forward_retrain_every} fold(s))", "",
              _markdown(fold_summary(ev.walk_forward)), "", "## Top feature groups (permutation importance)", "", _markdown(groups)]

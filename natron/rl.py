@@ -24,7 +24,7 @@ from .bundle import NatronModelBundle, load_bundle
 from .data import atomic_write, frame_json
 from .evaluation import ACTIONS, positions_from_probs
 from .scoreboard import buy_and_hold, mean_std, runner
-from .stats import periods_per_year, probabilistic_sharpe
+from .stats import expected_max_sharpe, periods_per_year, probabilistic_sharpe, psr_from, sharpe, sharpe_se
 from .features import FeatureEngine
 from .finetune import finetune, predict_windows, predictions_frame
 from .labels import LabelConfig
@@ -276,13 +276,13 @@ def train_ppo(encoder:nn.Module, data, reward:RewardConfig, seed:int, cfg:RLConf
 LEARNERS = {"bandit": train_bandit, "ppo": train_ppo}
 
 # %% ../nbs/04_rl.ipynb #33aceb91
-METRICS = ("total_return", "sharpe", "psr", "max_drawdown", "turnover", "exposure")
+METRICS = ("total_return", "sharpe", "psr", "max_drawdown", "turnover", "exposure", "per_bar_sharpe", "sharpe_se")
 BASELINES = ("buy_and_hold", "flat", "supervised")
 
 def strategy_metrics_on(candles:pd.DataFrame, rows:pd.Index, positions, cost_bps:float) -> dict:
     "`METRICS` of holding `positions` (decided at the closes of `rows`) with `cost_bps` per unit traded: the scoreboard's fills and calendar."
     bt = runner(candles, rows, cost_bps, 0.0, per_year=periods_per_year(candles.index))(pd.Series(np.asarray(positions, float), rows))
-    m = bt.metrics | {"psr": probabilistic_sharpe(bt.returns)}
+    m = bt.metrics | {"psr": probabilistic_sharpe(bt.returns), "per_bar_sharpe": sharpe(bt.returns), "sharpe_se": sharpe_se(bt.returns)}
     return {k: m[k] for k in METRICS}
 
 def baseline_metrics(candles:pd.DataFrame, rows:pd.Index, pred:dict, cost_bps:float, threshold:float=0.5) -> dict[str, dict]:
@@ -338,12 +338,14 @@ def _score_run(encoder, head, inputs, candles, cost_bps) -> dict:
 
 # %% ../nbs/04_rl.ipynb #197f75f3
 def choose(scores:pd.DataFrame, learners) -> dict:
-    "The learner with the best mean validation Sharpe (a flat policy's undefined Sharpe counts 0), and its best seed."
-    val = scores[(scores.split == "val") & scores.strategy.isin(list(learners))].assign(sharpe=lambda d: d.sharpe.fillna(0.0))
+    "The learner with the best mean validation Sharpe (a flat policy's undefined Sharpe counts 0), its best seed, and its DSR over learners x seeds."
+    val = scores[(scores.split == "val") & scores.strategy.isin(list(learners))].fillna({"sharpe": 0.0, "per_bar_sharpe": 0.0})
     learner = val.groupby("strategy").sharpe.mean().idxmax()
     best = val[val.strategy == learner].sort_values("sharpe", ascending=False).iloc[0]
+    tried = val.per_bar_sharpe.tolist()                                  # every learner on every seed: the selection the policy won
     return {"learner": learner, "seed": int(best.seed), "val_sharpe": float(best.sharpe),
-            "val_sharpe_mean": {k: float(v) for k, v in val.groupby("strategy").sharpe.mean().items()}}
+            "val_sharpe_mean": {k: float(v) for k, v in val.groupby("strategy").sharpe.mean().items()},
+            "val_dsr": psr_from(best.per_bar_sharpe, best.sharpe_se, expected_max_sharpe(tried)), "n_trials": len(tried), "val_trial_sharpes": tried}
 
 def seed_table(scores:pd.DataFrame, split:str="test", text:bool=False) -> pd.DataFrame:
     "Mean and std over seeds of each strategy's `METRICS` on `split` (`mean_std` of one table per seed)."
@@ -385,7 +387,8 @@ def save_phase(result:RLResult, out_dir, preset:str, cfg:RLConfig, reward:Reward
     out_dir, ch = Path(out_dir), result.chosen
     key = (ch["learner"], ch["seed"])
     table = seed_table(result.scores)
-    headline = {"chosen": ch["learner"], "chosen_seed": ch["seed"], "test_sharpe_chosen_mean": _number(table["mean"].loc[ch["learner"], "sharpe"]),
+    headline = {"chosen": ch["learner"], "chosen_seed": ch["seed"], "val_dsr_chosen": _number(ch["val_dsr"]), "n_trials": ch["n_trials"],
+                "test_sharpe_chosen_mean": _number(table["mean"].loc[ch["learner"], "sharpe"]),
                 **{f"test_sharpe_{k}": _number(table["mean"].loc[k, "sharpe"]) for k in BASELINES if k != "flat"}}
     b = result.bundle
     b.rl_policy_state = {k: v.detach().cpu().clone() for k, v in result.heads[key].state_dict().items()}
@@ -409,7 +412,8 @@ def closing_note(result:RLResult, split:str="test") -> str:
     best = sharpe.loc[list(ch["val_sharpe_mean"])].idxmax()
     return (f"On the {split} span, over {result.scores.seed.nunique()} seed(s) (mean ± std; baselines do not depend on the seed):\n\n"
             + "\n".join(lines) + f"\n\nThe bundle holds the **{ch['learner']}** policy of seed {ch['seed']}, chosen on validation Sharpe "
-            f"({ch['val_sharpe']:.2f}; learner means " + ", ".join(f"{k} {v:.2f}" for k, v in ch["val_sharpe_mean"].items()) + "). "
+            f"({ch['val_sharpe']:.2f}; learner means " + ", ".join(f"{k} {v:.2f}" for k, v in ch["val_sharpe_mean"].items()) + "); as the best of "
+            f"{ch['n_trials']} learner × seed trials its validation DSR is {ch['val_dsr']:.2f}. "
             f"On {split}, {ch['learner']} has a mean Sharpe of {sharpe[ch['learner']]:.2f} against {sharpe['buy_and_hold']:.2f} for buy-and-hold "
             f"and {sharpe['supervised']:.2f} for the supervised policy; the better learner on {split} is {best}"
             + (", as validation said." if best == ch["learner"] else ", not the one validation chose."))

@@ -207,7 +207,7 @@ def scoreboard(candles:pd.DataFrame,         # the full candles (moving averages
                val_rows:pd.Index, test_rows:pd.Index,
                commission_bps:float=1.0, slippage_bps:float=1.0,
                fill:str="open",              # "open": fill at the next bar's open where the candles have opens; "close": at the close read
-               trials:dict|None=None,        # model name -> per-bar Sharpes of configurations tried before (a sweep), for the DSR
+               trials:dict|None=None,        # model name -> per-bar validation Sharpes of the selection that chose it (RL seeds), for its DSR
                fast:int=20, slow:int=50, n_boot:int=1000) -> Scoreboard:
     "Score every model on validation and test by the same rules; every choice on validation."
     costs = dict(commission_bps=commission_bps, slippage_bps=slippage_bps, fill=fill, per_year=periods_per_year(candles.index))
@@ -225,7 +225,8 @@ def scoreboard(candles:pd.DataFrame,         # the full candles (moving averages
         results = backtest_models(candles, r, {name: p.loc[r] for name, p in calibrated.items()}, thresholds, fast, slow, **costs)
         for name, bt in results.items():
             backtests[(name, split)] = bt
-            rows[(name, split)] = _strategy_row(bt, results["buy_and_hold"], costs["per_year"], tried.get(name) or None, n_boot)
+            chosen_from = (tried.get(name) or None) if split == "val" else None   # deflated where it was chosen; the test span chose nothing
+            rows[(name, split)] = _strategy_row(bt, results["buy_and_hold"], costs["per_year"], chosen_from, n_boot)
             if name in calibrated: scores[(name, split)] = prediction_scores(labels, calibrated[name].loc[r])
     frame = lambda d: pd.DataFrame.from_dict(d, orient="index").rename_axis(["model", "split"])
     return Scoreboard(frame(scores), frame(rows), backtests, choices, costs["per_year"])

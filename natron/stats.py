@@ -8,12 +8,12 @@ Docs: https://natron-dev.github.io/natron/stats.html.md"""
 from __future__ import annotations
 import numpy as np
 import pandas as pd
-from scipy.stats import kurtosis, norm, skew
+from scipy.stats import norm
 
 # %% auto #0
 __all__ = ['EULER_GAMMA', 'periods_per_year', 'block_length', 'block_bootstrap', 'sharpe', 'sharpe_interval',
-           'total_return_interval', 'probabilistic_sharpe', 'expected_max_sharpe', 'deflated_sharpe', 'edge_metrics',
-           'edge_verdict']
+           'total_return_interval', 'long_run_variance', 'sharpe_se', 'psr_from', 'probabilistic_sharpe', 'paired_psr',
+           'expected_max_sharpe', 'deflated_sharpe', 'edge_metrics', 'edge_verdict']
 
 # %% ../nbs/00c_stats.ipynb #9be9af72
 _WEEK, _YEAR = pd.Timedelta("7D"), pd.Timedelta("365.25D")
@@ -99,18 +99,58 @@ def total_return_interval(returns, n_boot:int=1000, block=None, seed:int=0, leve
     low, high = block_bootstrap(returns, _compounded, n_boot, block, seed, level)
     return dict(total_return=_compounded(returns), total_return_ci_low=low, total_return_ci_high=high)
 
-# %% ../nbs/00c_stats.ipynb #b6ddeb69
-def _psr(sr:float, n:int, skewness:float, kurt:float, benchmark:float) -> float:
-    "PSR of a per-bar Sharpe `sr` over `n` bars whose returns have this skewness and (non-excess) kurtosis, against the per-bar `benchmark`."
-    return float(norm.cdf((sr - benchmark) * np.sqrt(n - 1) / np.sqrt(1 - skewness * sr + (kurt - 1) / 4 * sr ** 2)))
+# %% ../nbs/00c_stats.ipynb #d206d454
+def long_run_variance(x) -> np.ndarray:
+    "HAC long-run variance of `x` along its last axis: AR(1) prewhitening, a Bartlett kernel with Andrews' (1991) bandwidth, recoloured."
+    x = np.asarray(x, float)
+    x = x - x.mean(-1, keepdims=True)
+    n = x.shape[-1]
+    with np.errstate(invalid="ignore", divide="ignore"):                 # a constant series: NaN, not a warning
+        rho = np.clip((x[..., 1:] * x[..., :-1]).sum(-1) / (x * x).sum(-1), -0.9, 0.9)
+        e = x[..., 1:] - rho[..., None] * x[..., :-1]                     # whitened: what the AR(1) does not explain
+        acov = lambda k: (e[..., k:] * e[..., :e.shape[-1] - k]).sum(-1) / n
+        r1 = acov(1) / acov(0)
+        band = 1.1447 * (4 * r1 ** 2 / ((1 - r1) ** 2 * (1 + r1) ** 2) * n) ** (1 / 3)   # Andrews' AR(1) plug-in, Bartlett
+        lags = range(1, int(np.ceil(np.nan_to_num(band).max())) + 1)
+        return (acov(0) + 2 * sum((np.clip(1 - k / (band + 1), 0, None) * acov(k) for k in lags), 0.0)) / (1 - rho) ** 2
 
-def probabilistic_sharpe(returns, benchmark_sharpe:float=0.0) -> float:
-    "Probability that the true per-bar Sharpe of `returns` exceeds `benchmark_sharpe` (per bar, not annualised), given skew and fat tails."
+def _sharpe_influence(returns) -> tuple[np.ndarray, np.ndarray]:
+    "Per-bar Sharpe ratios (NaN where the returns never vary) and each bar's influence on them, along the last axis."
     r = np.asarray(returns, float)
-    if len(r) < 3 or not np.isfinite(r).all(): raise ValueError(f"probabilistic_sharpe needs at least 3 finite returns, got {len(r)}")
-    sr = sharpe(r)
-    if np.isnan(sr): return np.nan
-    return _psr(sr, len(r), skew(r), kurtosis(r, fisher=False), benchmark_sharpe)
+    mu, sd = r.mean(-1, keepdims=True), r.std(-1, ddof=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z, sr = (r - mu) / sd, np.where(sd > 0, mu / sd, np.nan)
+    return sr[..., 0], z - sr / 2 * (z ** 2 - 1)
+
+def sharpe_se(returns) -> float|np.ndarray:
+    "HAC standard error of the per-bar Sharpe ratio of `returns` (along the last axis): sqrt(long-run variance of its influence / n)."
+    _, psi = _sharpe_influence(returns)
+    return _plain(np.sqrt(long_run_variance(psi) / psi.shape[-1]))
+
+def _plain(x): return float(x) if np.ndim(x) == 0 else x
+
+# %% ../nbs/00c_stats.ipynb #d37db5cd
+def _finite(r:np.ndarray, name:str) -> np.ndarray:
+    if r.shape[-1] < 3 or not np.isfinite(r).all(): raise ValueError(f"{name} needs at least 3 finite returns per series, got {r.shape[-1]}")
+    return r
+
+def psr_from(per_bar_sharpe, standard_error, benchmark_sharpe=0.0) -> float|np.ndarray:
+    "PSR from a per-bar Sharpe ratio and its standard error: what a selection recorded as numbers (a sweep's runs, the RL seeds) deflates with."
+    return _plain(norm.cdf((np.asarray(per_bar_sharpe, float) - benchmark_sharpe) / np.asarray(standard_error, float)))
+
+def probabilistic_sharpe(returns, benchmark_sharpe=0.0) -> float|np.ndarray:
+    "Probability that the true per-bar Sharpe of `returns` exceeds `benchmark_sharpe` (per bar), with the HAC standard error; along the last axis."
+    r = _finite(np.asarray(returns, float), "probabilistic_sharpe")
+    sr, psi = _sharpe_influence(r)
+    return psr_from(sr, np.sqrt(long_run_variance(psi) / r.shape[-1]), benchmark_sharpe)
+
+# %% ../nbs/00c_stats.ipynb #60cd4040
+def paired_psr(returns, benchmark_returns) -> float|np.ndarray:
+    "Probability that the true Sharpe of `returns` exceeds that of `benchmark_returns` on the same bars: Ledoit & Wolf's (2008) HAC test."
+    a, b = (_finite(np.asarray(x, float), "paired_psr") for x in (returns, benchmark_returns))
+    if a.shape != b.shape: raise ValueError(f"paired_psr compares returns on the same bars, got shapes {a.shape} and {b.shape}")
+    (sa, pa), (sb, pb) = _sharpe_influence(a), _sharpe_influence(b)
+    return _plain(norm.cdf((sa - sb) / np.sqrt(long_run_variance(pa - pb) / a.shape[-1])))
 
 # %% ../nbs/00c_stats.ipynb #7af74e88
 EULER_GAMMA = 0.5772156649015329
@@ -126,15 +166,15 @@ def deflated_sharpe(returns, trial_sharpes) -> float:
     "PSR of the chosen strategy's `returns` against `expected_max_sharpe(trial_sharpes)` (per-bar Sharpes of every configuration tried)."
     return probabilistic_sharpe(returns, expected_max_sharpe(trial_sharpes))
 
-# %% ../nbs/00c_stats.ipynb #acd6677e
+# %% ../nbs/00c_stats.ipynb #2881c5ea
 def edge_metrics(returns, periods_per_year:float, benchmark_returns=None, trial_sharpes=None,
                  n_boot:int=1000, block=None, seed:int=0, level:float=0.95) -> dict:
-    "Sharpe and total return with block-bootstrap intervals, `psr`, `psr_benchmark` (vs `benchmark_returns`), `dsr` and `n_trials` (vs `trial_sharpes`)."
+    "Sharpe and total return with intervals, `psr` (from `per_bar_sharpe`, `sharpe_se`), `psr_benchmark` (vs `benchmark_returns`), `dsr`, `n_trials` (vs `trial_sharpes`)."
     r = np.asarray(returns, float)
     b = block_length(r) if block is None else float(block)          # one block length for both intervals
     m = sharpe_interval(r, periods_per_year, n_boot, b, seed, level) | total_return_interval(r, n_boot, b, seed, level)
-    m |= dict(psr=probabilistic_sharpe(r), block=b, level=level)
-    if benchmark_returns is not None: m["psr_benchmark"] = probabilistic_sharpe(r, sharpe(benchmark_returns))
+    m |= dict(psr=probabilistic_sharpe(r), per_bar_sharpe=sharpe(r), sharpe_se=sharpe_se(r), block=b, level=level)
+    if benchmark_returns is not None: m["psr_benchmark"] = paired_psr(r, benchmark_returns)
     if trial_sharpes is not None: m |= dict(dsr=deflated_sharpe(r, trial_sharpes), n_trials=len(trial_sharpes))
     return m
 

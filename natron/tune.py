@@ -9,11 +9,13 @@ from __future__ import annotations
 import json, logging, os
 from pathlib import Path
 import yaml
+import numpy as np
 from .pipeline import RUN_KEYS, load_params, with_overrides
+from .stats import expected_max_sharpe, psr_from
 
 # %% auto #0
-__all__ = ['log', 'load_tune', 'suggest', 'finetune_values', 'run_finetune', 'trial_objective', 'open_study', 'optimize',
-           'finish', 'tune']
+__all__ = ['log', 'load_tune', 'suggest', 'finetune_values', 'run_finetune', 'val_strategy', 'trial_objective', 'open_study',
+           'optimize', 'finish', 'tune']
 
 # %% ../nbs/07c_tune.ipynb #6e6ba744
 log = logging.getLogger(__name__)
@@ -47,26 +49,39 @@ def finetune_values(params:dict) -> dict:
 
 # %% ../nbs/07c_tune.ipynb #a32038f9
 def run_finetune(values:dict, seed:int):
-    "Phase 2 as `natron run` runs it from its parameter `values` (the notebook's defaults where one is missing), with training `seed`: (model, prepared data)."
+    "Phase 2 as `natron run` runs it from its parameter `values` (the notebook's defaults where one is missing), with training `seed`: (model, data, candles)."
     from natron.data import phase_candles
     from natron.finetune import FinetuneConfig, finetune
     candles, _ = phase_candles(values.get("data_path"), values.get("symbol"), n_bars=values.get("n_bars", 1500), seed=values.get("seed", 0))
     model, _, data, _ = finetune(candles, values.get("preset", "smoke"), None, seed, values.get("backbone", "transformer"), values.get("encoder_path"),
                                  FinetuneConfig(risk_weight=values.get("risk_weight", 0.0)), label_fraction=values.get("label_fraction", 1.0),
                                  epochs=values.get("epochs"), lr=values.get("lr"), precision=values.get("precision", "fp32"), progress=False)
-    return model, data
+    return model, data, candles
+
+def val_strategy(model, data, candles) -> dict:
+    "Per-bar Sharpe and HAC error of `model`'s validation strategy, traded as fine-tuning trades it (its threshold chosen on validation)."
+    from natron.evaluation import positions_from_probs
+    from natron.finetune import predict_windows, predictions_frame
+    from natron.scoreboard import choose_threshold, runner
+    from natron.stats import sharpe, sharpe_se
+    frame = predictions_frame(predict_windows(model, data.dataset("val")), data.index[data.splits.val])
+    run = runner(candles, frame.index)
+    returns = run(positions_from_probs(frame.buy_prob, frame.sell_prob, choose_threshold(frame, run)[0])).returns
+    return {"val_per_bar_sharpe": sharpe(returns), "val_sharpe_se": sharpe_se(returns)}
 
 def trial_objective(spec:dict):
-    "Optuna objective: the mean validation `metric` over the training seeds; the running mean is reported after each seed so the pruner can stop a poor trial early."
+    "Optuna objective: the mean validation `metric` over the seeds, reported after each seed for the pruner; the strategy's mean Sharpe is kept for the DSR."
     import optuna
     from natron.finetune import split_scores
     def objective(trial) -> float:
         values = finetune_values(with_overrides(spec["run"], suggest(trial, spec["space"])))
         trial.set_user_attr("pid", os.getpid())
-        scores = []
+        scores, strategies = [], []
         for step, seed in enumerate(spec["seeds"]):
-            model, data = run_finetune(values, seed)
+            model, data, candles = run_finetune(values, seed)
             scores.append(split_scores(model, data, "val")[spec["metric"]])
+            strategies.append(val_strategy(model, data, candles))
+            for k in strategies[0]: trial.set_user_attr(k, float(np.nanmean([s[k] for s in strategies])))   # NaN: it never traded
             trial.report(sum(scores) / len(scores), step)
             if trial.should_prune(): raise optuna.TrialPruned()
         return sum(scores) / len(scores)
@@ -92,16 +107,19 @@ def optimize(path, progress:bool=True) -> None:
                    callbacks=[optuna.study.MaxTrialsCallback(spec["trials"], states=None)])
 
 def finish(path) -> dict:
-    "After the study: the best trial's parameters as a `natron run` file (best.yaml), its test score computed once, the trial table."
+    "After the study: the best trial's parameters as a `natron run` file (best.yaml), its validation DSR over every trial, its test score computed once, the trial table."
     spec = load_tune(path)
     study, out = open_study(spec), spec["outputs"]
     best = study.best_trial
     params = with_overrides(spec["run"], {**best.params, "name": f"{spec['name']}-best"})
     (out / "best.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     from natron.finetune import split_scores
-    model, data = run_finetune(finetune_values(params), params.get("seed", 0))
+    tried = [np.nan_to_num(t.user_attrs["val_per_bar_sharpe"]) for t in study.trials if "val_per_bar_sharpe" in t.user_attrs]   # pruned ones too
+    dsr = psr_from(best.user_attrs["val_per_bar_sharpe"], best.user_attrs["val_sharpe_se"], expected_max_sharpe(tried))
+    model, data, _ = run_finetune(finetune_values(params), params.get("seed", 0))
     result = {"study": spec["name"], "storage": spec["storage"], "metric": spec["metric"], "best_trial": best.number, "best_params": best.params,
-              "val_mean_over_seeds": best.value, "test": split_scores(model, data, "test"),
+              "val_mean_over_seeds": best.value, "val_per_bar_sharpe": best.user_attrs["val_per_bar_sharpe"], "val_dsr": dsr, "n_trials": len(tried),
+              "test": split_scores(model, data, "test"),
               "trials": {s.name.lower(): sum(t.state == s for t in study.trials) for s in {t.state for t in study.trials}}}
     (out / "result.json").write_text(json.dumps(result, indent=1))
     study.trials_dataframe().to_csv(out / "trials.csv", index=False)
