@@ -50,7 +50,7 @@ BAD_LINES = [  # raw line, words of the error
     (b'{"type": "predict"}', "candles: Field required"),
     (b'{"type": "predict", "candles": "lots"}', "candles: Input should be a valid array"),   # as REST says: both read the raw JSON
     (b'{"type": "predict", "candles": [{"time": 0, "open": NaN, "high": 1, "low": 1, "close": 1, "volume": 1}]}', "candles[0].open: Input should be a finite number"),
-    (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 0.5, "low": 0.4, "close": 1, "volume": 1}]}', "high below max(open, close)"),
+    (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 0.5, "low": 0.4, "close": 1, "volume": 1}]}', "candles[0].high: below max(open, close)"),
     (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1}]}', "need at least"),
     (b"[" * 100_000, "malformed JSON"),
 ]
