@@ -29,12 +29,12 @@ __all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'RFC3339', 'TIME_RULE', 'Price
 MAX_CANDLES = 50_000               # candles in one request
 MAX_BODY = 16 * 1024 * 1024        # bytes in one HTTP request body
 MAX_LINE = 1024 * 1024             # bytes in one bridge message (a line)
-RFC3339 = (r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
-           r"([Zz]|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$")                 # seconds and offset optional
-TIME_RULE = "a time is RFC 3339 text (such as 2024-01-02T15:04:05Z) or epoch seconds from 0 to 9e9"
+RFC3339 = (r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
+           r"([Zz]|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$")                 # 1970 to 2199; seconds, offset optional
+TIME_RULE = "a time is RFC 3339 text (such as 2024-01-02T15:04:05Z) or epoch seconds, from 1970 to 2199"
 Price = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, description="a finite price > 0")]
 Volume = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, description="a finite volume >= 0")]
-Time = Annotated[Annotated[str, Field(strict=True, max_length=64, pattern=RFC3339)] | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=9e9)],
+Time = Annotated[Annotated[str, Field(strict=True, max_length=64, pattern=RFC3339)] | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, lt=7_258_118_400)],
                  Field(description=f"{TIME_RULE}; without an offset, UTC (the broker's clock on a --broker-time server, which refuses offsets)")]
 
 class CandleIn(TypedDict):
