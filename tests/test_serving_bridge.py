@@ -67,7 +67,8 @@ def test_errors_keep_the_connection_usable(server):
 def test_over_long_line_is_skipped_with_an_error(server, predictor, history):
     with BridgeClient(port=server.port) as c:
         reply = c.send_line(b'{"type": "predict", "candles": [' + b" " * (1024 * 1024 + 10) + b"]}")
-        assert reply == {"type": "error", "error": f"message longer than {1024 * 1024} bytes"}
+        msg = f"message longer than {1024 * 1024} bytes"
+        assert reply == {"type": "error", "error": msg, "detail": msg, "request_id": reply["request_id"], "errors": []}, reply
         assert c.ping()                                   # the rest of the long line was skipped, not read as a message
         assert close_to(c.predict(history), predictor.predict(history))
 
