@@ -61,7 +61,7 @@ class ErrorBody(BaseModel):
     "The body of every REST answer but a 200, and the fields of every error line of the bridge."
     detail: str = Field(description="what went wrong and what to do, in one line")
     request_id: str = Field(description="the request's id, as in the X-Request-ID header and the server's log")
-    errors: list[FieldError] = Field(description='each broken rule of an invalid request, such as loc ["candles", 17, "time"]; empty when no one field is to blame')
+    errors: list[FieldError] = Field(description='each broken rule of an invalid request (the first 20), such as loc ["candles", 17, "time"]; empty when no one field is to blame')
 
 def describe(errors:list, limit:int=3) -> str:
     "One line from `FieldError`s: where (candles[3].open) and what, for the first `limit`."
