@@ -12,7 +12,7 @@ import pandas as pd
 from fastcore.basics import patch
 from pydantic import BaseModel, ValidationError
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, owner, session_id
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, error_body, in_broker_time, live_broker_time, model_info, owner, session_id
 from .scoring import Scorer
 
 # %% auto #0
@@ -39,7 +39,10 @@ async def read_line(reader:asyncio.StreamReader, limit:int) -> bytes|None:
         except asyncio.IncompleteReadError: return None
         else: raise LineTooLong(f"message longer than {limit} bytes")
 
-def _error(msg:str) -> dict: return {"type": "error", "error": msg}
+def _error(e, request_id:str|None=None) -> dict:
+    "The error line for `e` (an exception or a message): `error`, what the expert advisor reads, beside `ErrorBody`'s fields; a new request id unless given."
+    body = error_body(e, request_id or uuid.uuid4().hex[:12])
+    return {"type": "error", "error": body["detail"], **body}
 
 # %% ../nbs/06c_bridge.ipynb #ea975775
 class Bridge:
@@ -92,7 +95,7 @@ async def handle(self:Bridge, reader, writer):
                 except Exception as e:                             # a bug, not a bad message: answered, logged with an id
                     rid = uuid.uuid4().hex[:12]
                     log.error("bridge message failed (connection %s, session %r, request id %s)", cid, conn["session"], rid, exc_info=e)
-                    reply = _error(f"internal server error (request id {rid})")
+                    reply = _error(f"internal server error (request id {rid})", rid)
                 conn["heard"] = conn["authed"]
             if reply["type"] == "error":
                 conn["errors"] += 1
@@ -144,7 +147,7 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
             if kind == "update": return {"type": "prediction", "session": key[1], "data": await self.scorer.update(key, data)}
             await self.scorer.close(key)
             return {"type": "closed", "session": key[1]}
-    except (ValueError, Busy) as e: return _error(str(e))
+    except (ValueError, Busy) as e: return _error(e)
     return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
 
 # %% ../nbs/06c_bridge.ipynb #4ecd8141

@@ -14,26 +14,31 @@ import pandas as pd
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict         # pydantic reads typing's own TypedDict only from Python 3.12
 import natron
-from .data import CandleError, broker_to_utc
-from .inference import NatronPredictor, arrays_frame, candle_frame, utc_index, wire_arrays
+from .data import CANDLE_COLUMNS, CandleError, broker_to_utc
+from .inference import HistoryError, NatronPredictor, arrays_frame, candle_frame, utc_index, wire_arrays
 
 # %% auto #0
-__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'TZ_SUFFIX', 'CandleIn',
-           'PredictRequest', 'describe', 'InvalidJSON', 'BrokerTimed', 'request_arrays', 'parse_request',
-           'candle_records', 'CandleRequest', 'parse_candle', 'SessionError', 'UnknownSession', 'SessionLimit',
-           'session_id', 'owner', 'live_broker_time', 'in_broker_time', 'from_broker', 'Prediction', 'BatchPredictions',
-           'json_safe', 'Busy', 'model_info', 'is_loopback', 'check_binding']
+__all__ = ['MAX_CANDLES', 'MAX_BODY', 'MAX_LINE', 'RFC3339', 'TIME_RULE', 'Price', 'Volume', 'Time', 'SESSION_ID', 'TZ_SUFFIX',
+           'CandleIn', 'PredictRequest', 'FieldError', 'ErrorBody', 'describe', 'RequestError', 'error_body',
+           'candle_faults', 'InvalidJSON', 'BrokerTimed', 'request_arrays', 'parse_request', 'candle_records',
+           'CandleRequest', 'parse_candle', 'SessionError', 'UnknownSession', 'SessionLimit', 'session_id', 'owner',
+           'live_broker_time', 'in_broker_time', 'from_broker', 'Prediction', 'BatchPredictions', 'json_safe', 'Busy',
+           'model_info', 'is_loopback', 'check_binding']
 
 # %% ../nbs/06_protocol.ipynb #adce7760
 MAX_CANDLES = 50_000               # candles in one request
 MAX_BODY = 16 * 1024 * 1024        # bytes in one HTTP request body
 MAX_LINE = 1024 * 1024             # bytes in one bridge message (a line)
-Price = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0)]
-Volume = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0)]
-Time = Annotated[str, Field(strict=True, max_length=64)] | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, le=1e10)]
+RFC3339 = (r"^(19[7-9]\d|2[01]\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?"
+           r"([Zz]|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$")                 # 1970 to 2199; seconds, offset optional
+TIME_RULE = "a time is RFC 3339 text (such as 2024-01-02T15:04:05Z) or epoch seconds, from 1970 to 2199"
+Price = Annotated[float, Field(strict=True, allow_inf_nan=False, gt=0, description="a finite price > 0")]
+Volume = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, description="a finite volume >= 0")]
+Time = Annotated[Annotated[str, Field(strict=True, max_length=64, pattern=RFC3339)] | Annotated[float, Field(strict=True, allow_inf_nan=False, ge=0, lt=7_258_118_400)],
+                 Field(description=f"{TIME_RULE}; without an offset, UTC (the broker's clock on a --broker-time server, which refuses offsets)")]
 
 class CandleIn(TypedDict):
-    "One candle on the wire; `time` is an ISO 8601 string (naive = UTC) or epoch seconds."
+    "One candle on the wire. Beyond the schema: high >= max(open, close) and low <= min(open, close)."
     time: Time
     open: Price
     high: Price
@@ -42,27 +47,78 @@ class CandleIn(TypedDict):
     volume: Volume
 
 class PredictRequest(TypedDict):
-    "A history of candles of one instrument, oldest first."
-    candles: Annotated[list[CandleIn], Field(min_length=1, max_length=MAX_CANDLES)]
+    "A history of candles of one instrument. Beyond the schema: oldest first, times increasing (no duplicates), all text or all epoch seconds."
+    candles: Annotated[list[CandleIn], Field(min_length=1, max_length=MAX_CANDLES, description=(
+        "oldest first, times increasing; at least the model's `required_history` candles (GET /model-info) to be scored"))]
+
+# %% ../nbs/06_protocol.ipynb #d9ec967f
+class FieldError(TypedDict):
+    "One broken rule of a request: where (`loc`, the path to the field) and what (`msg`)."
+    loc: list[str | int]
+    msg: str
+
+class ErrorBody(BaseModel):
+    "The body of every REST answer but a 200, and the fields of every error line of the bridge."
+    detail: str = Field(description="what went wrong and what to do, in one line")
+    request_id: str = Field(description="the request's id, as in the X-Request-ID header and the server's log")
+    errors: list[FieldError] = Field(description='each broken rule of an invalid request (the first 20), such as loc ["candles", 17, "time"]; empty when no one field is to blame')
 
 def describe(errors:list, limit:int=3) -> str:
-    "A one-line message from pydantic errors: where (candles[3].open) and what."
-    def where(loc): return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc if p != "body").lstrip(".") or "body"
+    "One line from `FieldError`s: where (candles[3].open) and what, for the first `limit`."
+    def where(loc): return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".") or "body"
     msgs = [f"{where(e['loc'])}: {e['msg']}" for e in errors[:limit]]
     return "; ".join(msgs) + (f" (and {len(errors) - limit} more)" if len(errors) > limit else "")
 
+class RequestError(CandleError):
+    "A request that breaks rules of the wire format; `errors`: the first 20 as `FieldError`s."
+    def __init__(self, errors:list, detail:str|None=None): super().__init__(detail or describe(errors)); self.errors = errors[:20]
+    def __reduce__(self): return type(self), (self.errors, str(self))          # crosses from a scoring process whole
+
+def error_body(e, request_id:str) -> dict:
+    "`ErrorBody`'s fields for `e` (an exception or a message), in one line; a too-short history is the fault of `candles`."
+    detail = " ".join(str(e).split())
+    errors = getattr(e, "errors", None) or ([{"loc": ["candles"], "msg": detail}] if isinstance(e, HistoryError) else [])
+    return {"detail": detail, "request_id": request_id, "errors": errors}
+
+# %% ../nbs/06_protocol.ipynb #c13f75b7
+def _field_errors(errors:list) -> list[dict]:
+    "pydantic's errors as `FieldError`s; a bad time's two (one per kind a time may be) become one naming the rule."
+    out = []
+    for e in errors:
+        loc = [p for p in e["loc"] if p != "body"]
+        loc, msg = (loc[:loc.index("time") + 1], TIME_RULE) if "time" in loc[:-1] else (loc, e["msg"])
+        if not out or out[-1]["loc"] != loc: out.append({"loc": loc, "msg": msg})
+    return out
+
+def candle_faults(candles:list) -> list[dict]:
+    "The first rule across fields and rows that each of schema-valid `candles` breaks, as `FieldError`s in candle order."
+    times, vals = [c["time"] for c in candles], np.array([[c[k] for k in CANDLE_COLUMNS] for c in candles], dtype=float)
+    nat = np.iinfo(np.int64).min
+    text, ns = np.array([isinstance(t, str) for t in times]), np.full(len(times), nat)
+    if text.any(): ns[text] = pd.to_datetime([t for t, s in zip(times, text) if s], utc=True, format="ISO8601", errors="coerce").asi8
+    if not text.all(): ns[~text] = (np.array([t for t, s in zip(times, text) if not s]) * 1e9).astype(np.int64)
+    o, h, l, c, _ = vals.T
+    rules = [(text != text[0], "time", f"{'epoch seconds' if text[0] else 'text'}, but candle 0's is {'text' if text[0] else 'epoch seconds'}: send one kind of time"),
+             (ns == nat, "time", "not a date and time"),
+             (np.r_[False, ns[1:] <= ns[:-1]], "time", "not after the time of candle {prev}: times increase, without duplicates"),
+             (h < np.maximum(o, c), "high", "below max(open, close)"), (l > np.minimum(o, c), "low", "above min(open, close)")]
+    bad = np.flatnonzero(np.any([mask for mask, *_ in rules], axis=0))
+    first = [next(r for r in rules if r[0][i]) for i in bad]
+    return [{"loc": ["candles", int(i), field], "msg": msg.format(prev=i - 1)} for i, (_, field, msg) in zip(bad, first)]
+
+# %% ../nbs/06_protocol.ipynb #eb5d7fa8
 class InvalidJSON(ValueError): "A request that is not JSON at all."
 
 @functools.cache
 def _adapter(schema) -> TypeAdapter: return TypeAdapter(schema)
 
 def _validate(schema, data) -> dict:
-    "`data` — raw JSON bytes, or already decoded — validated as `schema` (a TypedDict, so plain dicts come out); `InvalidJSON`, or `CandleError` naming the problem."
+    "`data` — raw JSON bytes, or already decoded — validated as `schema` (a TypedDict, so plain dicts come out); `InvalidJSON`, or `RequestError`."
     try: return _adapter(schema).validate_json(data) if isinstance(data, (bytes, str)) else _adapter(schema).validate_python(data)
     except ValidationError as e:
         first = e.errors()[0]
         if first["type"] == "json_invalid": raise InvalidJSON(f"body is not valid JSON: {first['msg']}") from None
-        raise CandleError(describe(e.errors())) from None
+        raise RequestError(_field_errors(e.errors())) from None
 
 @dataclass(frozen=True)
 class BrokerTimed:
@@ -73,10 +129,11 @@ class BrokerTimed:
 def _untag(data) -> tuple: return (data.data, data.convention) if isinstance(data, BrokerTimed) else (data, "utc")
 
 def request_arrays(data) -> tuple[np.ndarray, np.ndarray]:
-    "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as checked UTC candle arrays (`wire_arrays`); `InvalidJSON`, or `CandleError` naming the problem."
+    "A request — raw JSON bytes, or already decoded, or either `BrokerTimed` — as checked UTC candle arrays (`wire_arrays`); `InvalidJSON`, or `RequestError`."
     data, convention = _untag(data)
     candles = _validate(PredictRequest, data)["candles"]
-    times, values = wire_arrays(candles)
+    try: times, values = wire_arrays(candles)
+    except CandleError as e: raise (RequestError(faults) if (faults := candle_faults(candles)) else e) from None
     if convention != "utc": times = from_broker(utc_index(times), [c["time"] for c in candles], convention).asi8
     return times, values
 
@@ -98,9 +155,11 @@ class CandleRequest(TypedDict):
     candle: CandleIn
 
 def parse_candle(data) -> dict:
-    "A session update — raw JSON bytes, or already decoded, or either `BrokerTimed` — as one candle record with a UTC time (`candle_frame` checks the candle contract)."
+    "A session update — raw JSON bytes, or already decoded, or either `BrokerTimed` — as one candle record with a UTC time (its stream checks its time)."
     data, convention = _untag(data)
     candle = _validate(CandleRequest, data)["candle"]
+    if candle["high"] < max(candle["open"], candle["close"]) or candle["low"] > min(candle["open"], candle["close"]):
+        raise RequestError([{**f, "loc": ["candle", f["loc"][-1]]} for f in candle_faults([candle])])
     if convention == "utc": return candle
     utc = from_broker(candle_frame([candle]).index, [candle["time"]], convention)
     return {**candle, "time": (utc[0] - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)}

@@ -10,16 +10,18 @@ import hmac, logging, os, re, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
 from pydantic import BaseModel, TypeAdapter
 import natron
+from .data import synthetic_market
 from .inference import NatronPredictor, load_predictor
-from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
-                             UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
+from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, ErrorBody, InvalidJSON, Prediction, PredictRequest,
+                             SESSION_ID, SessionLimit, UnknownSession, candle_records, error_body, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
 from .scoring import Scorer
 
 # %% auto #0
-__all__ = ['log', 'access', 'REQUEST_ID', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog', 'SessionOpened',
-           'create_app', 'serve']
+__all__ = ['ERRORS', 'ROUTES', 'RETRY_AFTER', 'log', 'access', 'REQUEST_ID', 'APIKeyMiddleware', 'TooLarge', 'read_body',
+           'RequestLog', 'SessionClosed', 'SessionOpened', 'create_app', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
@@ -27,17 +29,22 @@ class APIKeyMiddleware:
     def __init__(self, app, api_key:str): self.app, self.key = app, api_key.encode()
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not hmac.compare_digest(dict(scope["headers"]).get(b"x-api-key", b""), self.key):
-            return await JSONResponse({"detail": "missing or wrong API key (send it in the X-API-Key header)",
-                                       "request_id": scope["state"]["request_id"]}, 401)(scope, receive, send)
+            msg = "missing or wrong API key (send it in the X-API-Key header)"
+            return await JSONResponse(error_body(msg, scope["state"]["request_id"]), 401)(scope, receive, send)
         await self.app(scope, receive, send)
 
 def _bad_input(request, e:ValueError):
     "A client error: 400 not JSON, 404 unknown session, 413 too large, 429 too many sessions, 422 anything else wrong with the request."
     kinds = {InvalidJSON: 400, UnknownSession: 404, SessionLimit: 429, TooLarge: 413}
-    return JSONResponse({"detail": str(e), "request_id": request.state.request_id}, next((s for k, s in kinds.items() if isinstance(e, k)), 422))
+    return JSONResponse(error_body(e, request.state.request_id), next((s for k, s in kinds.items() if isinstance(e, k)), 422))
 
-def _busy(request, e:Busy):
-    return JSONResponse({"detail": str(e), "request_id": request.state.request_id}, 503, headers={"Retry-After": str(e.retry_after)})
+def _busy(request, e:Busy): return JSONResponse(error_body(e, request.state.request_id), 503, headers={"Retry-After": str(e.retry_after)})
+
+def _http_error(request, e:HTTPException):
+    "Starlette's own answers (404 no such route, 405 wrong method) as `ErrorBody`s; a 405 allows the methods of every route of its path."
+    path, headers = request.scope["path"], e.headers
+    if e.status_code == 405: headers = {"Allow": ", ".join(sorted({m for r in request.app.routes if r.path_regex.match(path) for m in getattr(r, "methods", ())}))}
+    return JSONResponse(error_body(e.detail, request.state.request_id), e.status_code, headers=headers)
 
 class TooLarge(ValueError): "A request body over the server's limit."
 
@@ -52,17 +59,45 @@ async def read_body(request:Request, limit:int) -> bytes:
         chunks.append(chunk)
     return b"".join(chunks)
 
-def _document_body(app:FastAPI, bodies:dict) -> None:
-    "Show a pydantic schema as the JSON body of each (method, path) of `bodies` in the OpenAPI schema (the routes read the raw body themselves)."
-    default = app.openapi
+# %% ../nbs/06b_rest.ipynb #1c3eb615
+ERRORS = {400: "the body is not JSON", 401: "a missing or wrong X-API-Key", 404: "no such session for this key: never opened, closed or expired",
+          413: "the body is over the server's limit (natron serve --max-body)", 422: "the request breaks a rule of the schema or of its descriptions",
+          429: "the server holds as many sessions as it may", 500: "a bug: the server's log names it by request_id",
+          503: "busy (a full queue, a worker being replaced): try again after Retry-After seconds"}
+ROUTES = {("post", "/predict"): (PredictRequest, (400, 413, 422, 503)), ("post", "/predict/batch"): (PredictRequest, (400, 413, 422, 503)),
+          ("put", "/sessions/{session}"): (PredictRequest, (400, 413, 422, 429, 503)),
+          ("post", "/sessions/{session}/candles"): (CandleRequest, (400, 404, 413, 422, 503)),
+          ("delete", "/sessions/{session}"): (None, (404, 422, 503)), ("get", "/model-info"): (None, ()), ("get", "/health"): (None, ())}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again", "required": True, "schema": {"type": "integer"}}}
+
+def _examples(n:int) -> dict:
+    "Request bodies to try, by schema: a history of `n` candles, and the candle after it."
+    candles = candle_records(synthetic_market(n + 1, "SYN_US500", seed=0)[0])
+    return {PredictRequest: {"candles": candles[:-1]}, CandleRequest: {"candle": candles[-1]}}
+
+def _document(app:FastAPI, required_history:int, api_key:bool) -> None:
+    "Complete the OpenAPI schema: each route's body of `ROUTES` (the routes read it themselves; an example to try) with `required_history` as "
+    "the candles' minItems, its error statuses (and 401 with `api_key`, and 500) as `ErrorBody`s, the API key as a security scheme."
+    default, examples = app.openapi, _examples(required_history)
     def openapi():
         if app.openapi_schema is None:
             schema = default()
-            for (method, path), model in bodies.items():
+            comps = schema.setdefault("components", {}).setdefault("schemas", {})
+            def ref(model):
                 s = TypeAdapter(model).json_schema(ref_template="#/components/schemas/{model}")
-                schema.setdefault("components", {}).setdefault("schemas", {}).update({model.__name__: s, **s.pop("$defs", {})})
-                ref = {"$ref": f"#/components/schemas/{model.__name__}"}
-                schema["paths"][path][method]["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
+                comps.update({model.__name__: s, **s.pop("$defs", {})})
+                return {"$ref": f"#/components/schemas/{model.__name__}"}
+            for (method, path), (body, codes) in ROUTES.items():
+                op = schema["paths"][path][method]
+                for p in op.get("parameters", []): p.update(example="EURUSD:H1") or p["schema"].update(pattern=f"^{SESSION_ID.pattern}$")   # a session id
+                if body: op["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref(body), "example": examples[body]}}}
+                op["responses"].update({str(c): {"description": ERRORS[c], "content": {"application/json": {"schema": ref(ErrorBody)}},
+                                                 **({"headers": RETRY_AFTER} if c == 503 else {})} for c in (*codes, *(401,) * api_key, 500)})
+            comps["PredictRequest"]["properties"]["candles"]["minItems"] = required_history
+            for name in ("HTTPValidationError", "ValidationError"): comps.pop(name, None)    # FastAPI's 422, which natron never sends
+            if api_key:
+                schema["components"]["securitySchemes"] = {"APIKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+                schema["security"] = [{"APIKey": []}]
             app.openapi_schema = schema
         return app.openapi_schema
     app.openapi = openapi
@@ -89,13 +124,18 @@ class RequestLog:
         except Exception as e:                                       # a bug, not a bad request: logged under the id the client gets
             log.error("request %s %s failed (request id %s)", scope["method"], scope["path"], rid, exc_info=e)
             if status[0]: raise                                       # the answer had begun: nothing more can be sent
-            await JSONResponse({"detail": f"internal server error (request id {rid})", "request_id": rid}, 500)(scope, receive, send_with_id)
+            await JSONResponse(error_body(f"internal server error (request id {rid})", rid), 500)(scope, receive, send_with_id)
         finally:
             if self.access_log:
                 access.info("%s %s %d %.1f ms id=%s key=%s", scope["method"], scope["path"], status[0], 1000 * (time.perf_counter() - t0),
                             rid, owner(headers.get(b"x-api-key", b"").decode("latin-1")) or "-")
 
 # %% ../nbs/06b_rest.ipynb #6c43ab75
+class SessionClosed(BaseModel):
+    "The answer of `DELETE /sessions/{session}`."
+    session: str
+    closed: bool
+
 class SessionOpened(BaseModel):
     "The answer of `PUT /sessions/{session}`: the session, the candles it was opened with, the number it needs."
     session: str
@@ -112,7 +152,7 @@ def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
     @app.post("/sessions/{session}/candles", responses={200: {"model": Prediction}})
     async def update_session(session:str, request:Request): return JSONResponse(await scorer.update(key(request, session), await wire(request)))
 
-    @app.delete("/sessions/{session}")
+    @app.delete("/sessions/{session}", responses={200: {"model": SessionClosed}})
     async def close_session(session:str, request:Request):
         await scorer.close(key(request, session))
         return {"session": session, "closed": True}
@@ -127,12 +167,13 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
         await scorer.start()
         yield
         await scorer.stop()
-    app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan,
+    app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan, generate_unique_id_function=lambda route: route.name,   # operation ids: predict, open_session, ...
                   description="Predictions of a natron model bundle from OHLCV candles. Send at least `required_history` candles (see /model-info).")
     if api_key: app.add_middleware(APIKeyMiddleware, api_key=api_key)
     app.add_middleware(RequestLog, access_log=access_log)                 # added last: outermost, so every answer has an id
     app.add_exception_handler(ValueError, _bad_input)
     app.add_exception_handler(Busy, _busy)
+    app.add_exception_handler(HTTPException, _http_error)
 
     @app.post("/predict", responses={200: {"model": Prediction}})
     async def predict(request:Request): return JSONResponse(await scorer.predict(await wire(request)))
@@ -141,10 +182,9 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
     async def predict_batch(request:Request): return Response(await scorer.predict_batch(await wire(request)), media_type="application/json")
 
     _session_routes(app, scorer, wire)
-    _document_body(app, {("post", "/predict"): PredictRequest, ("post", "/predict/batch"): PredictRequest,
-                         ("put", "/sessions/{session}"): PredictRequest, ("post", "/sessions/{session}/candles"): CandleRequest})
+    _document(app, predictor.required_history, bool(api_key))
 
-    @app.get("/health")
+    @app.get("/health", responses={503: {"description": "a worker is missing or starting: the same report, status degraded"}})
     async def health():
         "200 when every worker (the batch worker too) is up, 503 while one is missing or starting (the answer says which)."
         h = scorer.health()

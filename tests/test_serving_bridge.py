@@ -50,7 +50,7 @@ BAD_LINES = [  # raw line, words of the error
     (b'{"type": "predict"}', "candles: Field required"),
     (b'{"type": "predict", "candles": "lots"}', "candles: Input should be a valid array"),   # as REST says: both read the raw JSON
     (b'{"type": "predict", "candles": [{"time": 0, "open": NaN, "high": 1, "low": 1, "close": 1, "volume": 1}]}', "candles[0].open: Input should be a finite number"),
-    (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 0.5, "low": 0.4, "close": 1, "volume": 1}]}', "high below max(open, close)"),
+    (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 0.5, "low": 0.4, "close": 1, "volume": 1}]}', "candles[0].high: below max(open, close)"),
     (b'{"type": "predict", "candles": [{"time": 0, "open": 1, "high": 1, "low": 1, "close": 1, "volume": 1}]}', "need at least"),
     (b"[" * 100_000, "malformed JSON"),
 ]
@@ -67,7 +67,8 @@ def test_errors_keep_the_connection_usable(server):
 def test_over_long_line_is_skipped_with_an_error(server, predictor, history):
     with BridgeClient(port=server.port) as c:
         reply = c.send_line(b'{"type": "predict", "candles": [' + b" " * (1024 * 1024 + 10) + b"]}")
-        assert reply == {"type": "error", "error": f"message longer than {1024 * 1024} bytes"}
+        msg = f"message longer than {1024 * 1024} bytes"
+        assert reply == {"type": "error", "error": msg, "detail": msg, "request_id": reply["request_id"], "errors": []}, reply
         assert c.ping()                                   # the rest of the long line was skipped, not read as a message
         assert close_to(c.predict(history), predictor.predict(history))
 
