@@ -297,6 +297,9 @@ def _bench(a):
             module, func, what = "natron.yardstick", "bench_learn", f"the {a.study} study on the laboratory market of market_seed 1, scored on its test span"
         print(f"== natron bench {name}: {what}")
         options = ({"quick": a.quick} | (dict(all_backbones=a.all_backbones, study=a.study) if func == "bench_learn" else {})) if name == "learn" else {}
+        if a.bars and name == "learn":
+            if a.study == "real": raise ValueError("--bars sizes the laboratory markets; --real reads the packaged candles")
+            options["n_bars"] = a.bars
         if name == "serve": options = {"rounds": a.rounds}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
@@ -322,6 +325,7 @@ def _add_bench(sub):
                        ("transfer", "scratch vs pretrained on the other instruments, fine-tuned on one phase 1 never saw"),
                        ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
         study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
+    s.add_argument("--bars", type=int, metavar="N", help="learn: bars per instrument of each laboratory market (default: the study's own)")
     s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
     s.add_argument("--rounds", type=int, default=5, metavar="N",
                    help="serve: measure every row N times, interleaved, and report the median round beside the slowest and the fastest "
