@@ -1,4 +1,4 @@
-"""How much of what can be learned does natron learn? Scores on the laboratory market as shares of the Bayes filter's edge, beside the baselines, over training seeds.
+"""How much of what can be learned does natron learn? Scores on fresh laboratory markets as shares of the Bayes filter's edge, beside the baselines, over markets and training seeds, paired against LightGBM.
 
 Docs: https://natron-dev.github.io/natron/yardstick.html.md"""
 
