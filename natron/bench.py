@@ -24,6 +24,7 @@ from .backbones import BACKBONES
 from .data import REGIMES, synthetic_market
 from .evaluation import backtest
 from .features import FeatureEngine
+from .bundle import load_bundle
 from .inference import NatronPredictor, _records, demo_bundle, finite_features, load_predictor, prediction_columns
 from .model import ModelConfig, build_model, model_config, multitask_loss
 from .protocol import candle_records
@@ -35,8 +36,8 @@ from .serving import ServerProcess, launch
 
 # %% auto #0
 __all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
-           'bench_train', 'fold_interval', 'natron_fit', 'bench_learn_real', 'profile_backbone', 'bench_latency',
-           'cpu_seconds', 'median_round', 'bench_serve']
+           'bench_train', 'fresh_runs', 'bench_learn_fresh', 'fold_interval', 'natron_fit', 'bench_learn_real',
+           'profile_backbone', 'bench_latency', 'cpu_seconds', 'median_round', 'bench_serve']
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
@@ -191,6 +192,50 @@ def bench_train(backbones=None,             # backbone names; None = all of `BAC
     df = pd.DataFrame(rows).assign(samples_per_s=[statistics.median(r) for r in zip(*rates)])
     reference = df[df.backbone == "nn.TransformerEncoder"].set_index("preset").samples_per_s
     return df.assign(vs_reference=df.samples_per_s / df.preset.map(reference))
+
+# %% ../nbs/07b_bench.ipynb #85986c78
+def fresh_runs(markets:dict,              # `natron.yardstick.fresh_markets`: market seed -> (training candles, fresh candles)
+               variants:dict|None=None,   # name -> `finetune` keywords, passed through unchanged; None: {"natron": {}}, the defaults
+               seeds=(0, 1, 2),           # training seeds
+               preset:str="small",        # `finetune`'s preset, unless a variant names its own
+               progress:bool=True) -> tuple[dict, dict]:
+    "Per market: `FreshScores` of every variant and seed (through the predictor), the `FRESH_BASELINES` and the Bayes filter on the fresh rows; "
+    "and what each run chose on the training market: (market, model, seed) -> its bundle, or a baseline's chosen grid indices."
+    from natron.finetune import finetune
+    from natron.lab import bayes_filter, forward_return
+    from natron.scoreboard import BASELINE_MODELS
+    from natron.yardstick import FRESH_BASELINES, FreshScores, baseline_predictions, direction_score, fresh_features, lab_engine
+    variants, engine, scored, chosen = variants or {"natron": {}}, lab_engine(), {}, {}
+    for m, (train, fresh) in tqdm(markets.items(), desc="bench learn", disable=not progress):
+        cols, fitted = {}, {}
+        for seed in seeds:
+            for name, keywords in variants.items():
+                with tempfile.TemporaryDirectory() as tmp:
+                    _, _, data, _ = finetune(train, **{"preset": preset, **keywords}, out_dir=tmp, seed=seed, engine=engine, progress=False)
+                    chosen[(m, name, seed)] = load_bundle(Path(tmp) / "natron_v2.pt")
+                    pred = load_predictor(Path(tmp) / "natron_v2.pt").predict_batch(fresh)
+                cols[(name, seed)] = direction_score(pred)
+                if name == next(iter(variants)) and seed == seeds[0]: base, X = data, fresh_features(data, engine, fresh)
+            todo = {b: BASELINE_MODELS[b] for b, seeded in FRESH_BASELINES.items() if seeded or b not in fitted}
+            fitted |= baseline_predictions(base, seed, todo, X)
+            for b, p in fitted.items(): cols[(b, seed)], chosen[(m, b, seed)] = direction_score(p), p.attrs["chosen"]
+        h = base.labeler.config.horizon
+        scored[m] = FreshScores(forward_return(fresh, h), direction_score(bayes_filter(fresh, horizon=h)),
+                                pd.DataFrame(cols).reindex(fresh.index))
+    return scored, chosen
+
+# %% ../nbs/07b_bench.ipynb #00b77ecd
+def bench_learn_fresh(quick:bool=False,        # the CI size: smoke preset, 3,000 bars per instrument, two markets x two seeds
+                      variants:dict|None=None, # name -> `finetune` keywords; None: natron's defaults
+                      n_bars:int|None=None,    # bars per instrument of each training and fresh market; None: 20,000 (3,000 with `quick`)
+                      n_assets:int=3, market_seeds=None, seeds=None,   # None: three of each (two with `quick`)
+                      preset:str|None=None,    # None: small (smoke with `quick`)
+                      n_boot:int=300, block:int=250, progress:bool=True) -> pd.DataFrame:
+    "natron (every choice on the training market, scored through the predictor), LightGBM, logistic regression and the Bayes filter on fresh laboratory markets: `fresh_table`."
+    from natron.yardstick import FRESH_MARKETS, fresh_markets, fresh_table
+    markets = fresh_markets(n_bars or (3_000 if quick else 20_000), n_assets, market_seeds or FRESH_MARKETS[:2 if quick else 3])
+    scored, _ = fresh_runs(markets, variants, seeds or ((0, 1) if quick else (0, 1, 2)), preset or ("smoke" if quick else "small"), progress)
+    return fresh_table(scored, n_boot=n_boot, block=block).round(4)
 
 # %% ../nbs/07b_bench.ipynb #4d50b295
 def fold_interval(values, level:float=0.95) -> dict:

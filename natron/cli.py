@@ -282,7 +282,8 @@ BENCHES = {   # name -> (module, function, what it measures)
     "backtest": ("natron.bench", "bench_backtest", "seconds to backtest 1M bars"),
     "latency": ("natron.bench", "bench_latency", "p50/p99 of one prediction from raw candles, in process, and where the time goes"),
     "serve": ("natron.bench", "bench_serve", "32 concurrent clients against REST and the bridge: predictions/s, p50/p99, errors"),
-    "learn": ("natron.yardstick", "bench_learn", "share of the Bayes filter's edge natron recovers on the laboratory market, beside baselines, over 3 seeds (minutes)"),
+    "learn": ("natron.bench", "bench_learn_fresh", "share of the Bayes filter's edge natron recovers on fresh laboratory markets, beside LightGBM and logreg, "
+                                                    "paired with block-bootstrap intervals, over 3 markets x 3 seeds (an hour or more; --quick: minutes)"),
 }
 
 def _bench(a):
@@ -292,8 +293,13 @@ def _bench(a):
         module, func, what = BENCHES[name]
         if name == "learn" and a.study == "real":                     # real candles: no Bayes filter, folds not seeds
             module, func, what = "natron.bench", "bench_learn_real", "natron scratch and pretrained vs LightGBM and logreg, walk-forward on real candles"
+        elif name == "learn" and a.study != "fresh":                  # the studies on one laboratory market, scored on its test span
+            module, func, what = "natron.yardstick", "bench_learn", f"the {a.study} study on the laboratory market of market_seed 1, scored on its test span"
         print(f"== natron bench {name}: {what}")
-        options = ({"quick": a.quick} | ({} if a.study == "real" else dict(all_backbones=a.all_backbones, study=a.study))) if name == "learn" else {}
+        options = ({"quick": a.quick} | (dict(all_backbones=a.all_backbones, study=a.study) if func == "bench_learn" else {})) if name == "learn" else {}
+        if a.bars and name == "learn":
+            if a.study == "real": raise ValueError("--bars sizes the laboratory markets; --real reads the packaged candles")
+            options["n_bars"] = a.bars
         if name == "serve": options = {"rounds": a.rounds}
         result = getattr(importlib.import_module(module), func)(**options)
         print(result.to_string() if hasattr(result, "to_string") else "\n".join(f"{k:>28s}: {v}" for k, v in result.items()))
@@ -310,19 +316,21 @@ def _profile(a):
 def _add_bench(sub):
     s = sub.add_parser("bench", help="measure the performance budgets: latency, throughput, memory, learning")
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
-    s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, 2,000 bars, 2 seeds; about a minute)")
-    s.add_argument("--all-backbones", action="store_true", help="learn: every backbone, not only the default transformer")
+    s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, a few thousand bars, 2 seeds; by default 2 markets; minutes)")
+    s.add_argument("--all-backbones", action="store_true", help="learn --table: every backbone, not only the default transformer")
     study = s.add_mutually_exclusive_group()
-    for flag, what in (("epoch-criteria", "natron from scratch with phase 2's epoch chosen by each criterion, at full and 5%% labels"),
+    for flag, what in (("table", "the single-market table: market_seed 1, scored on its test span (the default: fresh markets)"),
+                       ("epoch-criteria", "natron from scratch with phase 2's epoch chosen by each criterion, at full and 5%% labels"),
                        ("label-fractions", "scratch vs pretrained when phase 2 sees 2..100%% of the labels"),
                        ("transfer", "scratch vs pretrained on the other instruments, fine-tuned on one phase 1 never saw"),
                        ("real", "walk-forward on the real candles of natron.samples: scratch and pretrained vs LightGBM and logreg")):
         study.add_argument(f"--{flag}", dest="study", action="store_const", const=flag.replace("-", "_"), help=f"learn: {what}")
+    s.add_argument("--bars", type=int, metavar="N", help="learn: bars per instrument of each laboratory market (default: the study's own)")
     s.add_argument("--out", metavar="FILE.csv", help="learn: also write the table there, stamped with this command and the date")
     s.add_argument("--rounds", type=int, default=5, metavar="N",
                    help="serve: measure every row N times, interleaved, and report the median round beside the slowest and the fastest "
                         "(one run drifts by 10-20%%; default: 5, about five minutes)")
-    s.set_defaults(func=_bench, study="table")
+    s.set_defaults(func=_bench, study="fresh")
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")
     s.add_argument("--seq-len", type=int, default=1024); s.add_argument("--batch-size", type=int, default=32)

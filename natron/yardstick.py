@@ -1,4 +1,4 @@
-"""How much of what can be learned does natron learn? Scores on the laboratory market as shares of the Bayes filter's edge, beside the baselines, over training seeds.
+"""How much of what can be learned does natron learn? Scores on fresh laboratory markets as shares of the Bayes filter's edge, beside the baselines, over markets and training seeds, paired against LightGBM.
 
 Docs: https://natron-dev.github.io/natron/yardstick.html.md"""
 
@@ -7,21 +7,26 @@ Docs: https://natron-dev.github.io/natron/yardstick.html.md"""
 # %% ../nbs/03a_yardstick.ipynb #e0901219
 from __future__ import annotations
 import logging, tempfile
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 from .data import atomic_write
 from .evaluation import prediction_scores
+from .features import FeatureEngine
 from .scoreboard import BASELINE_MODELS, fit_baselines
 from .finetune import finetune, predict_windows, predictions_frame
 from .lab import bayes_filter, direction_auc, full_information_reference, lab_market
 from .pretrain import pretrain
+from .registry import GROUPS, REGISTRY
 
 # %% auto #0
-__all__ = ['log', 'SCORES', 'HEADLINE', 'EPOCH_CRITERIA', 'LABEL_FRACTIONS', 'STUDIES', 'split_rows', 'scores_of',
-           'baseline_predictions', 'edge_table', 'learn_runs', 'epoch_criterion_study', 'label_fraction_study',
-           'label_fraction_figure', 'transfer_study', 'save_result', 'load_result', 'backbone_table', 'bench_learn']
+__all__ = ['log', 'SCORES', 'HEADLINE', 'EPOCH_CRITERIA', 'LABEL_FRACTIONS', 'STUDIES', 'FRESH_MARKETS', 'FRESH_OFFSET',
+           'FRESH_BASELINES', 'split_rows', 'scores_of', 'baseline_predictions', 'edge_table', 'learn_runs',
+           'epoch_criterion_study', 'label_fraction_study', 'label_fraction_figure', 'transfer_study', 'save_result',
+           'load_result', 'backbone_table', 'bench_learn', 'fresh_markets', 'lab_engine', 'direction_score',
+           'fresh_features', 'auc_resampled', 'block_counts', 'FreshScores', 'fresh_table']
 
 # %% ../nbs/03a_yardstick.ipynb #0b6e6334
 log = logging.getLogger(__name__)
@@ -44,11 +49,13 @@ def _split_scores(predictions:pd.DataFrame, data, candles:pd.DataFrame) -> dict[
 def _window_predictions(model, data) -> pd.DataFrame:
     return pd.concat([predictions_frame(predict_windows(model, data.dataset(s)), split_rows(data, s)) for s in ("val", "test")])
 
-def baseline_predictions(data, seed:int=0) -> dict[str, pd.DataFrame]:
-    "Predictions on the validation and test windows of every `BASELINE_MODELS` model, fitted on the last row of each training window and tuned on validation."
+def baseline_predictions(data, seed:int=0, models:dict=BASELINE_MODELS,
+                         out:pd.DataFrame|None=None,   # scaled features of the rows to predict; None: the validation and test windows
+                        ) -> dict[str, pd.DataFrame]:
+    "Predictions of every model of `models`, fitted on the last row of each training window and tuned on validation; the grid index chosen per task is in `.attrs['chosen']`."
     X = lambda rows: pd.DataFrame(data.features[rows], index=data.index[rows], columns=data.feature_columns)
-    train, val, held = data.splits.train, data.splits.val, np.r_[data.splits.val, data.splits.test]
-    return fit_baselines(X(train), data.labels.iloc[train], X(val), data.labels.iloc[val], X(held), seed, BASELINE_MODELS)
+    train, val = data.splits.train, data.splits.val
+    return fit_baselines(X(train), data.labels.iloc[train], X(val), data.labels.iloc[val], X(np.r_[val, data.splits.test]) if out is None else out, seed, models)
 
 def edge_table(runs:dict[str, list[dict]]) -> pd.DataFrame:
     "Mean and sd over runs of each score and of its share of the Bayes filter's edge over chance, (score - 0.5) / (filter - 0.5), per split."
@@ -176,3 +183,107 @@ def bench_learn(quick:bool=False,            # the CI size: smoke preset, 2,000 
     quick_sizes = dict(preset="smoke", n_bars=2_000, seeds=(0, 1)) if quick else {}
     table = STUDIES[study](**{**quick_sizes, **sizes}, **({"all_backbones": all_backbones} if study == "table" else {}))
     return table[[c for c in HEADLINE if c in table]].round(4)
+
+# %% ../nbs/03a_yardstick.ipynb #5ca3f5a9
+FRESH_MARKETS = (101, 102, 103)   # market seeds of the fresh yardstick; never 1, the market the defaults are tuned on
+FRESH_OFFSET = 10_000             # market m's fresh path is `lab_market(seed=m + FRESH_OFFSET)`: the same process, an independent draw
+
+def fresh_markets(n_bars:int=20_000,        # bars per instrument of each training market
+                  n_assets:int=3,           # instruments: the first `n_assets` of `LAB_ASSETS`
+                  market_seeds=FRESH_MARKETS,
+                  n_fresh:int|None=None,    # bars per instrument of each fresh market; None: `n_bars`
+                 ) -> dict[int, tuple[pd.DataFrame, pd.DataFrame]]:
+    "Per market seed: (training candles, fresh candles); every choice is made on the first, the second is only scored."
+    if 1 in market_seeds: raise ValueError("market seed 1 is where the defaults are tuned: judge them on other markets")
+    return {m: (lab_market(n_bars, n_assets, seed=m)[0], lab_market(n_fresh or n_bars, n_assets, seed=m + FRESH_OFFSET)[0]) for m in market_seeds}
+
+def lab_engine() -> FeatureEngine:
+    "The engineered features without the calendar group (`time`): the laboratory market has no calendar, so no model reads one."
+    return FeatureEngine(groups=[g for g in GROUPS if g != "time"])
+
+# %% ../nbs/03a_yardstick.ipynb #de7e03be
+FRESH_BASELINES = {"lightgbm": True, "logreg": False}   # the fresh yardstick's baselines: name -> does its fit depend on the seed
+
+def direction_score(predictions:pd.DataFrame) -> pd.Series:
+    "The direction score every model is judged by: `up_prob - down_prob`."
+    return predictions.up_prob - predictions.down_prob
+
+def fresh_features(data, engine:FeatureEngine, candles:pd.DataFrame) -> pd.DataFrame:
+    "The features of `candles` in `data`'s column order, scaled with `data`'s scaler (fitted on the training span only); rows with a missing feature (the warm-up) left out."
+    X = engine.transform(candles)[data.feature_columns].to_numpy(np.float32, copy=True)
+    return pd.DataFrame(data.scaler.transform(X, inplace=True), index=candles.index, columns=data.feature_columns).dropna()
+
+# %% ../nbs/03a_yardstick.ipynb #ca7d3c24
+def auc_resampled(score:np.ndarray,     # (n,) a model's scores
+                  up:np.ndarray,        # (n,) bool: the outcome
+                  counts:np.ndarray,    # (b, n) how often each row is drawn in each of b resamples (ones: the sample itself)
+                  chunk:int=32) -> np.ndarray:
+    "(b,) AUC of `score` against `up` under each resample: the weighted Mann-Whitney statistic over tied groups of scores, ties counting half."
+    order = np.argsort(score, kind="stable")
+    s, u = score[order], up[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])          # groups of tied scores
+    out = []
+    for c in range(0, len(counts), chunk):
+        w = counts[c:c + chunk][:, order]
+        pos, neg = np.add.reduceat(w * u, starts, axis=1), np.add.reduceat(w * ~u, starts, axis=1)
+        below = np.cumsum(neg, axis=1) - neg
+        out.append((pos * (below + neg / 2)).sum(1) / (pos.sum(1) * neg.sum(1)))
+    return np.concatenate(out)
+
+def block_counts(groups:np.ndarray,     # (n,) the instrument of each row; rows of an instrument in time order
+                 n_boot:int, block:int, seed:int=0) -> np.ndarray:
+    "(n_boot, n) multiplicities of a circular moving-block bootstrap: per instrument, blocks of `block` consecutive rows from uniform starts until its length is filled."
+    rng, counts = np.random.default_rng(seed), np.zeros((n_boot, len(groups)), np.float32)
+    for g in pd.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        n = len(rows)
+        starts = rng.integers(0, n, (n_boot, -(-n // block)))
+        picks = ((starts[..., None] + np.arange(block)) % n).reshape(n_boot, -1)[:, :n]
+        for b in range(n_boot): counts[b, rows] += np.bincount(picks[b], minlength=n)
+    return counts
+
+# %% ../nbs/03a_yardstick.ipynb #a58e6151
+@dataclass
+class FreshScores:
+    "Direction scores (`up_prob - down_prob`) on one fresh market's rows."
+    forward: pd.Series    # the label horizon's forward return of every fresh row (NaN past the data)
+    filter: pd.Series     # the Bayes filter's direction score
+    models: pd.DataFrame  # one column per (model, training seed); NaN where a model scored no prediction
+
+    def common(self) -> pd.Index:
+        "The rows every model and the filter scored, with a known, non-zero forward return, in (symbol, time) order."
+        f, fwd = self.filter.reindex(self.models.index), self.forward.reindex(self.models.index)
+        ok = self.models.notna().all(axis=1) & f.notna() & fwd.notna() & (fwd != 0)
+        return self.models.index[ok.to_numpy()].sort_values()
+
+def _market_edges(fs:FreshScores, n_boot:int, block:int, seed:int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    "AUC and edge share per (model, seed) column, the filter's as `bayes_filter`, at the sample (row 0) and under `n_boot` block resamples; and the common row count."
+    rows = fs.common()
+    up = fs.forward[rows].to_numpy() > 0
+    counts = np.vstack([np.ones((1, len(rows)), np.float32), block_counts(rows.get_level_values("symbol").to_numpy(), n_boot, block, seed)])
+    filt = auc_resampled(fs.filter[rows].to_numpy(), up, counts)
+    seeds = fs.models.columns.unique(1)
+    auc = pd.DataFrame({**{c: auc_resampled(fs.models[c][rows].to_numpy(), up, counts) for c in fs.models}, **{("bayes_filter", s): filt for s in seeds}})
+    auc.columns.names = ["model", "seed"]
+    return auc, (auc - 0.5).div(filt - 0.5, axis=0), len(rows)
+
+# %% ../nbs/03a_yardstick.ipynb #1b3e0fbc
+def fresh_table(markets:dict,             # market seed -> `FreshScores`
+                reference:str="lightgbm", # the model every other is paired against
+                n_boot:int=300,           # block-bootstrap resamples
+                block:int=250,            # bars per block, per instrument: longer than the label overlap and most regimes
+                level:float=0.95, seed:int=0) -> pd.DataFrame:
+    "Per model: mean AUC and edge share over markets x seeds, their sd over markets and over seeds, and the paired edge-share difference against "
+    "`reference` with its block-bootstrap interval."
+    parts = {m: _market_edges(fs, n_boot, block, seed + m) for m, fs in markets.items()}
+    auc, edge = (pd.concat({m: p[k] for m, p in parts.items()}, axis=1, names=["market"]) for k in (0, 1))
+    point, models = edge.iloc[0], edge.columns.unique("model")
+    per_market = point.groupby(level=["model", "market"])
+    ref = edge.xs(reference, axis=1, level="model")
+    diff = pd.DataFrame({name: (edge.xs(name, axis=1, level="model") - ref).mean(axis=1) for name in models})   # row 0: the sample
+    low, high = (q for _, q in diff.iloc[1:].quantile([(1 - level) / 2, (1 + level) / 2]).iterrows())
+    return pd.DataFrame({"auc": auc.iloc[0].groupby(level="model").mean(), "edge": point.groupby(level="model").mean(),
+                         "edge_market_sd": per_market.mean().groupby(level="model").std(ddof=1),
+                         "edge_seed_sd": per_market.std(ddof=1).groupby(level="model").mean(),
+                         f"vs_{reference}": diff.iloc[0], f"vs_{reference}_low": low, f"vs_{reference}_high": high,
+                         "rows": np.mean([p[2] for p in parts.values()])}).loc[models].rename_axis("model")
