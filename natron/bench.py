@@ -204,18 +204,20 @@ def fresh_runs(markets:dict,              # `natron.yardstick.fresh_markets`: ma
     from natron.finetune import finetune
     from natron.lab import bayes_filter, forward_return
     from natron.scoreboard import BASELINE_MODELS
+    from natron.sequences import prepare_data
     from natron.yardstick import FRESH_BASELINES, FreshScores, baseline_predictions, direction_score, fresh_features, lab_engine
     variants, engine, scored, chosen = variants or {"natron": {}}, lab_engine(), {}, {}
     for m, (train, fresh) in tqdm(markets.items(), desc="bench learn", disable=not progress):
         cols, fitted = {}, {}
+        base = prepare_data(train, window=1, engine=engine)             # the baselines' rows: engineered features, natron's chronological split
+        X = fresh_features(base, engine, fresh)
         for seed in seeds:
             for name, keywords in variants.items():
                 with tempfile.TemporaryDirectory() as tmp:
-                    _, _, data, _ = finetune(train, **{"preset": preset, **keywords}, out_dir=tmp, seed=seed, engine=engine, progress=False)
+                    finetune(train, **{"preset": preset, **keywords}, out_dir=tmp, seed=seed, calendar=False, progress=False)   # no calendar to read
                     chosen[(m, name, seed)] = load_bundle(Path(tmp) / "natron_v2.pt")
                     pred = load_predictor(Path(tmp) / "natron_v2.pt").predict_batch(fresh)
                 cols[(name, seed)] = direction_score(pred)
-                if name == next(iter(variants)) and seed == seeds[0]: base, X = data, fresh_features(data, engine, fresh)
             todo = {b: BASELINE_MODELS[b] for b, seeded in FRESH_BASELINES.items() if seeded or b not in fitted}
             fitted |= baseline_predictions(base, seed, todo, X)
             for b, p in fitted.items(): cols[(b, seed)], chosen[(m, b, seed)] = direction_score(p), p.attrs["chosen"]

@@ -177,6 +177,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
              data_params:dict|None=None, # how `candles` were loaded (data_path, symbol, n_bars, seed): kept in the bundle for the report
              monitor:str|None=None,      # the validation column that picks the epoch; None: `PHASE2_MONITOR`
              inputs:str="raw",           # what the encoder reads: raw | engineered | both (`natron.features.INPUTS`); ignored when `engine` is given
+             calendar:bool=True,         # False: no calendar features (a market without one); ignored when `engine` is given
              per_step:bool|None=None,    # a loss at every token (needs a causal encoder); None: whenever the encoder is causal
              head_weights:dict|None=None,# head name -> loss weight (default 1 each)
              **overrides):               # any `ModelConfig` or `TrainConfig` field: d_model, n_layers, dropout, lr, batch_size, ...
@@ -184,7 +185,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     torch.manual_seed(seed)
     model_overrides, train_overrides = split_overrides(overrides)
     window = window or PRESETS[preset]["window"]
-    engine = engine or input_engine(inputs)
+    engine = engine or input_engine(inputs, calendar)
     data = prepare_data(candles, window=window, engine=engine, **({"splits": splits} if splits else {}))
     data.splits.train = recent_rows(data.splits.train, data.index, label_fraction)  # labels of the most recent span only
     model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window, **model_overrides))

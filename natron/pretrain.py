@@ -136,12 +136,13 @@ def split_overrides(overrides:dict) -> tuple[dict, dict]:
 def pretrain(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str|None=None, window:int|None=None,
              cfg:PretrainConfig=PretrainConfig(), engine=None,
              inputs:str="raw",           # what the encoder reads: raw | engineered | both; ignored when `engine` is given
+             calendar:bool=True,         # False: no calendar features (a market without one); ignored when `engine` is given
              **overrides):               # any `ModelConfig` or `TrainConfig` field (fine-tuning must use the same architecture)
     "Pretrain a natron encoder on `candles`; returns (model, FitResult, prepared data) and writes out_dir/encoder.pt."
     torch.manual_seed(seed)
     model_overrides, train_overrides = split_overrides(overrides)
     window = window or PRESETS[preset]["window"]
-    data = prepare_data(candles, window=window, engine=engine or input_engine(inputs))
+    data = prepare_data(candles, window=window, engine=engine or input_engine(inputs, calendar))
     model = build_model(model_config(preset, n_features=len(data.feature_columns), backbone=backbone, window=window, **model_overrides))
     objective = PretrainObjective(model, cfg)
     result = fit(objective, data.dataset("train"), data.dataset("val"), train_config(preset, seed=seed, **train_overrides), out_dir)
