@@ -36,8 +36,8 @@ from .serving import ServerProcess, launch
 
 # %% auto #0
 __all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
-           'bench_train', 'fresh_runs', 'bench_learn_fresh', 'fold_interval', 'natron_fit', 'bench_learn_real',
-           'profile_backbone', 'bench_latency', 'cpu_seconds', 'median_round', 'bench_serve']
+           'bench_train', 'fresh_runs', 'bench_learn_fresh', 'fold_interval', 'bench_learn_real', 'profile_backbone',
+           'bench_latency', 'cpu_seconds', 'median_round', 'bench_serve']
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:
@@ -247,18 +247,6 @@ def fold_interval(values, level:float=0.95) -> dict:
     half = t.ppf((1 + level) / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)) if len(v) > 1 else np.nan
     return {"mean": v.mean(), "sd": v.std(ddof=1), "ci_low": v.mean() - half, "ci_high": v.mean() + half, "folds": len(v)}
 
-def natron_fit(preset:str="small", seed:int=0, pretrain_epochs:int=0):
-    "A `walk_forward` fit: natron fine-tuned on the fold's training part, its epoch chosen on the validation slice; "
-    "with `pretrain_epochs`, from an encoder pretrained on the training part's candles."
-    from natron.finetune import finetune, make_bundle
-    from natron.pretrain import pretrain
-    def fit(train:pd.DataFrame, val:pd.DataFrame):
-        with tempfile.TemporaryDirectory() as tmp:
-            if pretrain_epochs: pretrain(train, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
-            model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, encoder_path=Path(tmp) / "encoder.pt" if pretrain_epochs else None,
-                                         splits=dict(dates=(val.index.get_level_values("time").min(), None)), progress=False)
-        return NatronPredictor(make_bundle(model, data, ["pretrain", "finetune"] if pretrain_epochs else ["finetune"])).predict_batch
-    return fit
 
 # %% ../nbs/07b_bench.ipynb #3ce53bfb
 def bench_learn_real(quick:bool=False,          # the CI size: the hourly stock, smoke preset, two folds, one phase-1 epoch
@@ -270,7 +258,7 @@ def bench_learn_real(quick:bool=False,          # the CI size: the hourly stock,
     "Walk-forward on real candles: natron from scratch and pretrained against LightGBM and logistic regression; per-fold scores as mean, sd and 95% t-interval."
     from natron.labels import LabelGeneratorV2
     from natron.lab import direction_auc
-    from natron.report import baseline_fit
+    from natron.report import baseline_fit, natron_fit
     from natron.samples import sample_candles
     from natron.scoreboard import walk_forward
     from natron.sequences import walk_forward_folds

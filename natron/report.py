@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/report.html.md"""
 
 # %% ../nbs/05a_report.ipynb #6bb34487
 from __future__ import annotations
-import html, json, logging
+import html, json, logging, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
@@ -26,6 +26,7 @@ from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtes
 from .stats import edge_metrics, edge_verdict, periods_per_year
 from .features import REGISTRY, FeatureEngine
 from .finetune import finetune, make_bundle
+from .pretrain import pretrain
 from .inference import NatronPredictor, load_predictor, _markdown
 from .labels import LABEL_CLASSES, LabelGeneratorV2
 from . import sequences
@@ -37,7 +38,7 @@ __all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'REFERENCES', 'WALK
            'STRATEGY_COLUMNS', 'HEADLINE', 'color', 'styled', 'equity_figure', 'drawdown_figure', 'rolling_sharpe',
            'rolling_sharpe_figure', 'confusion_figure', 'calibration_figure', 'label_distribution_figure',
            'regime_timeline_figure', 'feature_groups', 'split_windows', 'importance_score', 'permutation_importance',
-           'importance_figure', 'transformer_fit', 'baseline_fit', 'walk_forward_models', 'fold_table', 'fold_summary',
+           'importance_figure', 'natron_fit', 'baseline_fit', 'walk_forward_models', 'fold_table', 'fold_summary',
            'fold_figure', 'Section', 'build_report', 'run_bundle', 'run_params', 'rl_seed_records', 'rl_selection',
            'predictions_on_splits', 'score_run', 'RunEvaluation', 'evaluate_run', 'side_by_side_table',
            'strategy_sections', 'classification_section', 'rl_seed_table', 'rl_seed_figure', 'rl_section',
@@ -213,12 +214,16 @@ def importance_figure(importance:pd.DataFrame, top:int=20) -> go.Figure:
     return styled(fig, f"Permutation importance on the test span (unshuffled score {base:.3f})", height=max(440, 24 * top))
 
 # %% ../nbs/05a_report.ipynb #dc7df29d
-def transformer_fit(preset:str="smoke", seed:int=0):
-    "A `walk_forward` fit: fine-tune a fresh natron model on the fold's training part, early-stopped on its validation slice."
+def natron_fit(preset:str="smoke", seed:int=0,
+               pretrain_epochs:int=0): # > 0: first pretrain an encoder on the fold's training part for that many epochs
+    "A `walk_forward` fit: natron fine-tuned on the fold's training part, its epoch chosen on the validation slice (optionally from a pretrained encoder)."
     def fit(train:pd.DataFrame, val:pd.DataFrame):
         splits = dict(dates=(bar_times(val.index).min(), None))            # train | val; no test inside a fold
-        model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, splits=splits, progress=False)
-        return NatronPredictor(make_bundle(model, data, ["finetune"])).predict_batch
+        with tempfile.TemporaryDirectory() as tmp:
+            if pretrain_epochs: pretrain(train, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
+            encoder = Path(tmp) / "encoder.pt" if pretrain_epochs else None
+            model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, encoder, splits=splits, progress=False)
+        return NatronPredictor(make_bundle(model, data, ["pretrain", "finetune"] if pretrain_epochs else ["finetune"])).predict_batch
     return fit
 
 def baseline_fit(name:str, seed:int=0):
@@ -242,7 +247,7 @@ def walk_forward_models(candles:pd.DataFrame, truth:pd.DataFrame|None=None, fold
     fold_rows = list(sequences.walk_forward_folds(candles.index, train_size, (n - train_size) // folds, mode="expanding"))
     labels = LabelGeneratorV2().fit(candles.iloc[fold_rows[0][0]]).transform(candles)     # scoring labels: thresholds of the first training span
     regimes = truth["regime"] if truth is not None else None
-    fits = {"natron": transformer_fit(preset, seed), **{name: baseline_fit(name, seed) for name in WALK_FORWARD_MODELS[1:]}}
+    fits = {"natron": natron_fit(preset, seed), **{name: baseline_fit(name, seed) for name in WALK_FORWARD_MODELS[1:]}}
     with threadpool_limits(1):
         return {name: walk_forward(candles, fit, fold_rows, labels, regimes, retrain_every=retrain_every) for name, fit in fits.items()}
 
