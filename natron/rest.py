@@ -6,20 +6,21 @@ Docs: https://natron-dev.github.io/natron/rest.html.md"""
 
 # %% ../nbs/06b_rest.ipynb #384ef0fc
 from __future__ import annotations
-import hmac, logging, os, re, time, uuid
+import functools, hmac, logging, os, re, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, TypeAdapter
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import natron
 from .inference import NatronPredictor, load_predictor
 from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
                              UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
-from .scoring import Scorer
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Scorer
 
 # %% auto #0
-__all__ = ['log', 'access', 'REQUEST_ID', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog', 'SessionOpened',
-           'create_app', 'serve']
+__all__ = ['log', 'access', 'REQUEST_ID', 'HEAD_TIMEOUT', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog',
+           'SessionOpened', 'create_app', 'GuardedHTTP', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
@@ -156,13 +157,50 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
     async def info(): return model_info(predictor)
     return app
 
+# %% ../nbs/06b_rest.ipynb #9a7d0c12
+HEAD_TIMEOUT = 5.0                     # seconds a connection has to send a complete request head (after connecting or after an answer)
+
+class GuardedHTTP(HttpToolsProtocol):
+    "uvicorn's HTTP protocol, closing a connection whose request head is not complete within `head_timeout` s, or beyond `per_address` from its address."
+    def __init__(self, *args, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head_timeout, self.per_address, self.head_timer = head_timeout, per_address, None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        host = (self.client or ("?",))[0]
+        if sum(1 for c in self.connections if (c.client or ("?",))[0] == host) > self.per_address:
+            access.info("connection from %s refused: %d connections from this address already", host, self.per_address)
+            return transport.abort()
+        self._await_head()
+
+    def _await_head(self): self.head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _head_late(self):
+        if self.transport.is_closing(): return
+        access.info("connection from %s closed: no complete request head in %g s", (self.client or ("?",))[0], self.head_timeout)
+        self.transport.abort()
+
+    def on_headers_complete(self):
+        if self.head_timer: self.head_timer.cancel()
+        super().on_headers_complete()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline: self._await_head()
+
+    def connection_lost(self, exc):
+        if self.head_timer: self.head_timer.cancel()
+        super().connection_lost(exc)
+
 # %% ../nbs/06b_rest.ipynb #ecde562c
 def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None,
-          broker_time:str="utc", access_log:bool=True, **scoring) -> None:
+          broker_time:str="utc", access_log:bool=True, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, **scoring) -> None:
     "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY); `scoring` as `Scorer`'s."
     import uvicorn
     api_key = api_key or os.environ.get("NATRON_API_KEY")
     check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
     app = create_app(load_predictor(model_path, threads=1), api_key, max_body, broker_time, access_log, workers=workers, **scoring)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=STOP_TIMEOUT,
+                http=functools.partial(GuardedHTTP, head_timeout=head_timeout, per_address=per_address),
                 limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s

@@ -17,7 +17,7 @@ from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_ca
 
 # %% auto #0
 __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'Worker', 'settle', 'Scorer']
+           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or run
 BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
 GATHER = 0.010                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
+PER_ADDRESS = 64                       # connections one client address may hold at once, on either server
+STOP_TIMEOUT = 10.0                    # seconds a stopping server waits for the answers in flight before it refuses them
 
 def _on_ok(fn, items:list) -> list:
     "`fn` (a list in, a list out) applied in one call to the items that are not errors; errors stay in place."
