@@ -6,14 +6,14 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
-import asyncio, contextlib, hmac, json, logging, os, signal, socket, time, uuid
+import asyncio, contextlib, json, logging, os, signal, socket, time, uuid
 from typing import Any
 import pandas as pd
 from fastcore.basics import patch
 from pydantic import BaseModel, ValidationError
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, owner, session_id
-from .scoring import PER_ADDRESS, STOP_TIMEOUT, Scorer
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, session_id
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer
 
 # %% auto #0
 __all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'WRITE_TIMEOUT', 'LineTooLong',
@@ -45,11 +45,12 @@ def _error(msg:str) -> dict: return {"type": "error", "error": msg}
 # %% ../nbs/06c_bridge.ipynb #ea975775
 class Bridge:
     "The MetaTrader bridge: newline-delimited JSON over TCP in front of a `Scorer`."
-    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
+    def __init__(self, predictor:NatronPredictor, token:str|Keys|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
                  first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, broker_time:str="utc", access_log:bool=True,
                  per_address:int=PER_ADDRESS, **scoring):
         "`broker_time`: the clock of the candle times clients send; `access_log`: connection and error lines; `scoring` goes to the `Scorer` (e.g. `workers`)."
-        self.predictor, self.token, self.max_line, self.max_connections, self.per_address = predictor, token, max_line, max_connections, per_address
+        self.keys = token if isinstance(token, Keys) else Keys(token)      # the tokens: one per line, each its own namespace of sessions
+        self.predictor, self.max_line, self.max_connections, self.per_address = predictor, max_line, max_connections, per_address
         self.first_timeout, self.idle_timeout, self.broker_time, self.access_log = first_timeout, idle_timeout, live_broker_time(broker_time), access_log
         self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> its connection's state
 
@@ -89,7 +90,7 @@ async def handle(self:Bridge, reader, writer):
         self._access("bridge connection %s from %s:%s refused: %s", cid, host, port, why)
         writer.write(json.dumps(_error(f"{why}: try again later")).encode() + b"\n")
         return writer.close()
-    conn = {"writer": writer, "host": host, "busy": False, "authed": self.token is None, "close": False, "owner": "", "heard": False,
+    conn = {"writer": writer, "host": host, "busy": False, "authed": not self.keys, "close": False, "owner": "", "heard": False,
             "session": None, "messages": 0, "errors": 0}
     self.connections[asyncio.current_task()] = conn
     self._access("bridge connection %s from %s:%s opened", cid, host, port)
@@ -154,8 +155,8 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     if isinstance(msg, dict): return msg
     kind = msg.type
     if kind == "auth":
-        conn["authed"] = self.token is None or hmac.compare_digest(("" if msg.token is None else str(msg.token)).encode(), self.token.encode())
-        conn["close"], conn["owner"] = not conn["authed"], owner(self.token)
+        who = self.keys.match(None if msg.token is None else str(msg.token).encode())
+        conn["authed"], conn["close"], conn["owner"] = who is not None, who is None, who or ""
         return {"type": "auth_ok"} if conn["authed"] else _error("wrong token")
     if not conn["authed"]: return _error('authenticate first: {"type": "auth", "token": "..."}')
     conn["session"] = msg.session                                          # named in the access log's error lines (only once authenticated)
@@ -208,20 +209,22 @@ class BridgeClient:
     def __exit__(self, *exc): self.close()
 
 # %% ../nbs/06c_bridge.ipynb #6a2d7aad
-async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, options:dict) -> None:
-    bridge = await Bridge(predictor, token, max_line, **options).start(host, port)
+async def _run_bridge(predictor:NatronPredictor, host:str, port:int, keys:Keys, max_line:int, options:dict) -> None:
+    bridge = await Bridge(predictor, keys, max_line, **options).start(host, port)
     log.info("natron bridge listening on %s:%d", host, bridge.port)
     stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM): loop.add_signal_handler(sig, stop.set)
+    if keys.path: loop.add_signal_handler(signal.SIGHUP, keys.reload)             # new tokens without a restart
     try: await stop.wait()
     finally:
         await bridge.close()
         log.info("natron bridge stopped")
 
 def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None,
-               broker_time:str="utc", access_log:bool=True, **scoring) -> None:
-    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; beyond loopback only with a token (or $NATRON_BRIDGE_TOKEN); `scoring` as `Scorer`'s."
-    token = token or os.environ.get("NATRON_BRIDGE_TOKEN")
-    check_binding(host, token, "a token (--token or $NATRON_BRIDGE_TOKEN)")
+               broker_time:str="utc", access_log:bool=True, token_file=None, **scoring) -> None:
+    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; `scoring` as `Scorer`'s."
+    # beyond loopback only with tokens: one per line of `token_file` (re-read on SIGHUP), `token` or $NATRON_BRIDGE_TOKEN
+    keys = Keys(token or os.environ.get("NATRON_BRIDGE_TOKEN"), token_file)
+    check_binding(host, keys, "a token (--token-file or $NATRON_BRIDGE_TOKEN)")
     options = {"workers": workers, "broker_time": broker_time, "access_log": access_log, **scoring}
-    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, options))
+    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, keys, max_line, options))

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/rest.html.md"""
 
 # %% ../nbs/06b_rest.ipynb #384ef0fc
 from __future__ import annotations
-import functools, hmac, logging, os, re, time, uuid
+import asyncio, functools, logging, os, re, signal, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -15,8 +15,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import natron
 from .inference import NatronPredictor, load_predictor
 from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
-                             UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
-from .scoring import PER_ADDRESS, STOP_TIMEOUT, Scorer
+                             UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, session_id)
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer
 
 # %% auto #0
 __all__ = ['log', 'access', 'REQUEST_ID', 'HEAD_TIMEOUT', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog',
@@ -24,12 +24,15 @@ __all__ = ['log', 'access', 'REQUEST_ID', 'HEAD_TIMEOUT', 'APIKeyMiddleware', 'T
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
-    "Refuse (401) every HTTP request whose X-API-Key header is not `api_key`."
-    def __init__(self, app, api_key:str): self.app, self.key = app, api_key.encode()
+    "Refuse (401) every HTTP request without exactly one X-API-Key header holding one of `keys`; its owner goes to the request's state."
+    def __init__(self, app, keys:Keys): self.app, self.keys = app, keys
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and not hmac.compare_digest(dict(scope["headers"]).get(b"x-api-key", b""), self.key):
-            return await JSONResponse({"detail": "missing or wrong API key (send it in the X-API-Key header)",
-                                       "request_id": scope["state"]["request_id"]}, 401)(scope, receive, send)
+        if scope["type"] == "http":
+            given = [v for k, v in scope["headers"] if k == b"x-api-key"]
+            if (who := self.keys.match(given[0]) if len(given) == 1 else None) is None:
+                return await JSONResponse({"detail": "missing or wrong API key (send one X-API-Key header)",
+                                           "request_id": scope["state"]["request_id"]}, 401)(scope, receive, send)
+            scope["state"]["owner"] = who
         await self.app(scope, receive, send)
 
 def _bad_input(request, e:ValueError):
@@ -94,7 +97,7 @@ class RequestLog:
         finally:
             if self.access_log:
                 access.info("%s %s %d %.1f ms id=%s key=%s", scope["method"], scope["path"], status[0], 1000 * (time.perf_counter() - t0),
-                            rid, owner(headers.get(b"x-api-key", b"").decode("latin-1")) or "-")
+                            rid, scope["state"].get("owner") or "-")
 
 # %% ../nbs/06b_rest.ipynb #6c43ab75
 class SessionOpened(BaseModel):
@@ -105,7 +108,7 @@ class SessionOpened(BaseModel):
 
 def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
     "PUT /sessions/{session} (open with a history), POST /sessions/{session}/candles (a candle in, the prediction out), DELETE (close); `wire` reads a body."
-    key = lambda request, session: (owner(request.headers.get("x-api-key")), session_id(session))   # a session belongs to its key
+    key = lambda request, session: (getattr(request.state, "owner", ""), session_id(session))   # a session belongs to its key
 
     @app.put("/sessions/{session}", responses={200: {"model": SessionOpened}})
     async def open_session(session:str, request:Request): return JSONResponse(await scorer.open(key(request, session), await wire(request)))
@@ -119,18 +122,21 @@ def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
         return {"session": session, "closed": True}
 
 # %% ../nbs/06b_rest.ipynb #ae684c77
-def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True, **scoring) -> FastAPI:
-    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: required in X-API-Key."
+def create_app(predictor:NatronPredictor, api_key:str|Keys|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True,
+               **scoring) -> FastAPI:
+    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: the key(s) required in X-API-Key."
     scorer, started, broker_time = Scorer(predictor, **scoring), time.time(), live_broker_time(broker_time)
+    keys = api_key if isinstance(api_key, Keys) else Keys(api_key)
     async def wire(request): return in_broker_time(await read_body(request, max_body), broker_time)   # what the scorer gets
     @asynccontextmanager
     async def lifespan(app):
         await scorer.start()
+        if keys.path: asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, keys.reload)   # new keys without a restart
         yield
         await scorer.stop()
     app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan,
                   description="Predictions of a natron model bundle from OHLCV candles. Send at least `required_history` candles (see /model-info).")
-    if api_key: app.add_middleware(APIKeyMiddleware, api_key=api_key)
+    if keys: app.add_middleware(APIKeyMiddleware, keys=keys)
     app.add_middleware(RequestLog, access_log=access_log)                 # added last: outermost, so every answer has an id
     app.add_exception_handler(ValueError, _bad_input)
     app.add_exception_handler(Busy, _busy)
@@ -195,12 +201,13 @@ class GuardedHTTP(HttpToolsProtocol):
 
 # %% ../nbs/06b_rest.ipynb #ecde562c
 def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None,
-          broker_time:str="utc", access_log:bool=True, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, **scoring) -> None:
-    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY); `scoring` as `Scorer`'s."
+          broker_time:str="utc", access_log:bool=True, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, api_key_file=None, **scoring) -> None:
+    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; `scoring` as `Scorer`'s."
+    # beyond loopback only with API keys: one per line of `api_key_file` (re-read on SIGHUP), `api_key` or $NATRON_API_KEY
     import uvicorn
-    api_key = api_key or os.environ.get("NATRON_API_KEY")
-    check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
-    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, broker_time, access_log, workers=workers, **scoring)
+    keys = Keys(api_key or os.environ.get("NATRON_API_KEY"), api_key_file)
+    check_binding(host, keys, "an API key (--api-key-file or $NATRON_API_KEY)")
+    app = create_app(load_predictor(model_path, threads=1), keys, max_body, broker_time, access_log, workers=workers, **scoring)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=STOP_TIMEOUT,
                 http=functools.partial(GuardedHTTP, head_timeout=head_timeout, per_address=per_address),
                 limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s

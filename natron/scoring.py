@@ -6,7 +6,8 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, gc, io, json, logging, multiprocessing, os, signal, time
+import asyncio, collections, gc, hmac, io, json, logging, multiprocessing, os, signal, time
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 import torch
@@ -17,7 +18,7 @@ from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_ca
 
 # %% auto #0
 __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer']
+           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer', 'Keys']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -255,3 +256,27 @@ async def close(self:Scorer, key:tuple) -> None:
     k = self._session(key)
     del self.sessions[key]
     await self._submit(k, ("close", key, None))
+
+# %% ../nbs/06a_scoring.ipynb #7c1e0a02
+class Keys:
+    "The secrets a server accepts, from `text` or the file at `path` (one per line; blank lines and `#` comments ignored); no secret: every client is accepted."
+    def __init__(self, text:str|None=None, path=None):
+        self.path, self.salt = path, os.urandom(16)
+        self.load(Path(path).read_text() if path else text or "")
+
+    def load(self, text:str): self.secrets = [s.encode() for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
+    def __bool__(self): return bool(self.secrets)
+    def owner(self, secret:bytes) -> str: return hmac.new(self.salt, secret, "sha256").hexdigest()[:16]
+
+    def match(self, given:str|bytes|None) -> str|None:
+        "The owner of `given` if it is one of the secrets ('' when there are none), else None; compared with every secret in constant time."
+        if not self.secrets: return ""
+        given = given.encode("latin-1") if isinstance(given, str) else given or b""
+        found = [s for s in self.secrets if hmac.compare_digest(given, s)]
+        return self.owner(found[0]) if found else None
+
+    def reload(self):
+        "Read the file again (a failure keeps the secrets as they were)."
+        try: self.load(Path(self.path).read_text())
+        except OSError as e: return log.error("keys not reloaded from %s: %s", self.path, e)
+        log.info("%d key(s) loaded from %s", len(self.secrets), self.path)
