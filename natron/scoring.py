@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, gc, hmac, io, json, logging, multiprocessing, os, signal, time
+import asyncio, collections, gc, hmac, io, json, logging, multiprocessing, os, signal, threading, time
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -87,8 +87,14 @@ def settle() -> None:
 
 _worker: dict = {}                                       # the `Worker` of a scoring process
 
+def _exit_with(parent:int, every:float=0.5):
+    "Exit as soon as the server that started this worker is gone (a server killed by SIGKILL cannot stop its workers itself)."
+    while os.getppid() == parent: time.sleep(every)
+    os._exit(0)
+
 def _init_worker(bundle:bytes, device:str, nice:int=0):
     for sig in (signal.SIGINT, signal.SIGTERM): signal.signal(sig, signal.SIG_IGN)   # the server shuts its workers down itself
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="natron-parent-watch").start()
     os.nice(nice)
     torch.set_num_threads(1)
     _worker["w"] = Worker(NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device))
