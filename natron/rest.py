@@ -156,7 +156,8 @@ def create_app(predictor:NatronPredictor, api_key:str|Keys|None=None, max_body:i
         "200 when every worker (the batch worker too) is up, 503 while one is missing or starting (the answer says which)."
         h = scorer.health()
         ok = h["workers_alive"] == h["workers"] and h["batch_worker_alive"]
-        return JSONResponse({"status": "ok" if ok else "degraded", "model_loaded": True, "version": natron.__version__,
+        status = "ok" if ok else f"degraded: worker restart failing: {h['failing']}" if h["failing"] else "degraded"
+        return JSONResponse({"status": status, "model_loaded": True, "version": natron.__version__,
                              "uptime_s": round(time.time() - started, 3), "broker_time": broker_time, **h}, 200 if ok else 503)
 
     @app.get("/model-info")

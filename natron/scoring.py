@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, gc, hmac, io, json, logging, multiprocessing, os, signal, threading, time
+import asyncio, collections, gc, hmac, io, itertools, json, logging, multiprocessing, os, signal, threading, time
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,7 +18,7 @@ from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_ca
 
 # %% auto #0
 __all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer', 'Keys']
+           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'READY_WAIT', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer', 'Keys']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ BATCH_NICE = 10                        # the batch worker's niceness: the scorin
 GATHER = 0.010                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
 PER_ADDRESS = 64                       # connections one client address may hold at once, on either server
+READY_WAIT = 10.0                      # seconds a job waits for its worker to (re)start; then it is answered `Busy`
 STOP_TIMEOUT = 10.0                    # seconds a stopping server waits for the answers in flight before it refuses them
 
 def _on_ok(fn, items:list) -> list:
@@ -113,6 +114,7 @@ class Scorer:
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
+        self.failing, self.ready_wait = {}, READY_WAIT                   # worker -> why its restart fails; seconds a job waits for a worker
         if self.workers: buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf); self.bundle = buf.getvalue()
         else: self.local = Worker(predictor)
 
@@ -133,6 +135,7 @@ class Scorer:
         self.pools[k] = self._pool(k)
         await asyncio.wrap_future(await asyncio.to_thread(self._call, k, []))
         self.ready[k] = True
+        self.failing.pop(k, None)
 
     def _alive(self, k:int) -> bool:
         "Worker `k` is up (`ProcessPoolExecutor` has no public liveness test: its broken flag and its process)."
@@ -153,7 +156,16 @@ class Scorer:
             for k in range(len(self.pools)):
                 if self.ready[k] and not self._alive(k):
                     log.error("scoring worker %d died; starting a new one (its sessions are lost)", k)
-                    await self._start_worker(k)
+                    self.ready[k] = False
+                    self.tasks.append(asyncio.create_task(self._heal(k)))
+
+    async def _heal(self, k:int):
+        "Start worker `k` again until it starts, waiting 1, 2, 4 ... 60 s between failed tries; `failing[k]` says why meanwhile."
+        for wait in itertools.chain((1, 2, 4, 8, 16, 32), itertools.repeat(60)):
+            try: return await self._start_worker(k)
+            except Exception as e: self.failing[k] = f"{type(e).__name__}: {e}"                  # a bad bundle, no memory: try again later
+            log.error("scoring worker %d failed to start (%s): trying again in %d s", k, self.failing[k], wait)
+            await asyncio.sleep(wait)
 
     def health(self) -> dict:
         "Scoring workers up and ready, requests queued or in flight, the batch lane's state, sessions open."
@@ -161,7 +173,8 @@ class Scorer:
         pids = [[p for p in (pool._processes or {})] if self.workers else [] for pool in self.pools]
         return {"workers": n, "workers_alive": sum(alive[:n]), "worker_pids": sum(pids[:n], []), "queue": sum(self.load[:n]),
                 "batch_worker_alive": alive[n], "batch_worker_pid": (pids[n] or [None])[0], "batch_queue": self.load[n],
-                "max_batch_jobs": self.max_batch_jobs, "sessions": len(self.sessions), "max_sessions": self.max_sessions}
+                "max_batch_jobs": self.max_batch_jobs, "sessions": len(self.sessions), "max_sessions": self.max_sessions,
+                "failing": "; ".join(f"worker {k}: {why}" for k, why in sorted(self.failing.items())) or None}
 
     async def stop(self):
         for t in self.tasks: t.cancel()
@@ -196,18 +209,26 @@ async def _loop(self:Scorer, k:int):
     "Take worker `k`'s jobs (as many as its largest of 8 last batches, waiting `gather` s; at most `max_batch`, one in the batch lane); run them in one batch; answer each."
     q, most, recent = self.queues[k], 1 if k == self.batch_lane else self.max_batch, collections.deque([1], maxlen=8)
     while True:
-        jobs = [await q.get()]
-        while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
+        jobs, end = [await q.get()], time.monotonic() + self.ready_wait
+        while not self.ready[k] and time.monotonic() < end: await asyncio.sleep(0.05)   # a worker being replaced: its jobs wait, a bounded time
+        if not self.ready[k]:
+            while not q.empty(): jobs.append(q.get_nowait())
+            _answer(jobs, [Busy(f"no scoring worker for {self.ready_wait:g} s (a new one is starting): try again later", 5)] * len(jobs))
+            continue
         await _more(q, jobs, most, max(recent), asyncio.get_running_loop().time() + self.gather)
         recent.append(len(jobs))
         self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
         except BrokenProcessPool:                                      # the watch replaces the worker
             results = [Busy("the scoring worker died while answering; a new one is starting: try again in a moment")] * len(jobs)
-        for (_, fut), res in zip(jobs, results):
-            if fut.done(): continue                                    # cancelled: the client went away
-            if isinstance(res, Exception): fut.set_exception(res)
-            else: fut.set_result(res)
+        _answer(jobs, results)
+
+def _answer(jobs:list, results:list):
+    "Give each (job, future) its result, or raise its exception in it; a future already done (the client went away) is left."
+    for (_, fut), res in zip(jobs, results):
+        if fut.done(): continue
+        if isinstance(res, Exception): fut.set_exception(res)
+        else: fut.set_result(res)
 
 # %% ../nbs/06a_scoring.ipynb #40b30e3f
 @patch
