@@ -10,10 +10,11 @@ import asyncio, collections, gc, hmac, io, itertools, json, logging, multiproces
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+import pandas as pd
 import torch
 from fastcore.basics import patch
 from .bundle import NatronModelBundle
-from .inference import NatronPredictor, attempt, prediction_records, update_streams
+from .inference import NatronPredictor, attempt, prediction_records, update_streams, wire_arrays
 from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request, request_arrays
 
 # %% auto #0
@@ -46,40 +47,52 @@ class Worker:
     def __init__(self, predictor:NatronPredictor): self.p, self.streams = predictor, {}
 
     def run(self, jobs:list) -> list:
-        "The answer, or the exception, of each job; the jobs of one kind go through the model together."
+        "The answer, or the exception, of each job: opens and closes one by one in their order, the jobs of each other kind through the model together."
         out = [None] * len(jobs)
-        for kind in ("open", "predict", "update", "close", "batch"):
-            idx = [i for i, j in enumerate(jobs) if j[0] == kind]
-            try: res = getattr(self, kind)([jobs[i][1:] for i in idx]) if idx else []
+        for kinds, fn in ((("open", "close"), self.manage), (("predict",), self.predict), (("update",), self.update), (("batch",), self.batch)):
+            idx = [i for i, j in enumerate(jobs) if j[0] in kinds]
+            try: res = fn([jobs[i] for i in idx]) if idx else []
             except Exception as e:                                     # a bug, not a bad request: logged, answered, survived
-                log.exception("scoring %d %s job(s) failed", len(idx), kind); res = [RuntimeError(f"{type(e).__name__}: {e}")] * len(idx)
+                log.exception("scoring %d %s job(s) failed", len(idx), "/".join(kinds)); res = [RuntimeError(f"{type(e).__name__}: {e}")] * len(idx)
             for i, r in zip(idx, res): out[i] = r
         return out
 
-    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(request_arrays, data) for _, data in jobs])
-    def close(self, jobs): return [self.streams.pop(key, None) is not None for key, _ in jobs]
+    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(request_arrays, data) for *_, data in jobs])
 
     def batch(self, jobs) -> list:
         "Each job's `predict_batch` as the JSON body of the answer (encoded here, not on the server's event loop)."
         def one(data): return json.dumps({"predictions": prediction_records(self.p.predict_batch(parse_request(data)))}).encode()
-        return [attempt(one, data) for _, data in jobs]
+        return [attempt(one, data) for *_, data in jobs]
 
-    def open(self, jobs) -> list:
-        "Prime a stream per job with its history (replacing one of the same key); the number of candles it got."
-        for key, _ in jobs: self.streams.pop(key, None)
-        def one(key, data): frame = parse_request(data); self.streams[key] = self.p.stream(frame); return len(frame)
-        return [attempt(one, key, data) for key, data in jobs]
+    def manage(self, jobs) -> list:
+        "Opens (a stream primed with the history, replacing one of the same key: the number of candles it got) and closes (whether there was one), in order."
+        def open_(key, data):
+            frame = parse_request(data)
+            s = self.p.stream(frame)
+            s.window, s.times, s.values = s.window.copy(), s.times.copy(), s.values.copy()   # its own arrays, not views of the whole history
+            self.streams[key] = s
+            return len(frame)
+        return [self.streams.pop(key, None) is not None if kind == "close" else (self.streams.pop(key, None), attempt(open_, key, data))[1]
+                for kind, key, data in jobs]
 
     def update(self, jobs) -> list:
         "The prediction of each job's stream after its candle, all streams advanced together."
         seen, items = set(), []
-        for key, data in jobs:
+        for _, key, data in jobs:
             if key in seen: items.append(SessionError(f"session {key[1]!r}: one update at a time (wait for the answer)")); continue
             seen.add(key)
             s = self.streams.get(key)
             items.append(UnknownSession(f"session {key[1]!r} is unknown or expired: open it again with its history") if s is None
-                         else attempt(lambda d: (s, parse_candle(d)), data))
+                         else attempt(lambda d: (s, _not_ahead(s, parse_candle(d))), data))
         return _on_ok(lambda xs: update_streams([s for s, _ in xs], [c for _, c in xs]), items)
+
+def _not_ahead(stream, candle:dict) -> dict:
+    "`candle` (a wire record), unless its time is more than one bar of `stream` ahead of this machine's clock (`SessionError`: the session is left as it was)."
+    t, gap = int(wire_arrays([candle])[0][0]), int(stream.times[-1] - stream.times[-2])
+    if t > time.time_ns() + gap:
+        raise SessionError(f"candle at {pd.Timestamp(t, tz='UTC')} is more than one bar ({pd.Timedelta(gap)}) ahead of the server's clock "
+                           f"({pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S}): check the candle's time and the server's --broker-time")
+    return candle
 
 def settle() -> None:
     "Collect, then freeze every object left out of later collections: a server's imports and model live as long as it does (see below)."
@@ -255,10 +268,15 @@ async def open(self:Scorer, key:tuple, data) -> dict:
     self._expire()
     if key not in self.sessions and len(self.sessions) >= self.max_sessions:
         raise SessionLimit(f"the server holds its maximum of {self.max_sessions} sessions: close one, or wait for idle ones to expire")
-    k = self.sessions[key][0] if key in self.sessions else self._idlest()
+    before = self.sessions.get(key)
+    k = before[0] if before else self._idlest()
     self.sessions[key] = [k, time.monotonic()]
     try: n = await self._submit(k, ("open", key, data))
-    except Exception: self.sessions.pop(key, None); raise
+    except Busy:                                                   # never reached the worker: it holds what it held
+        if before: self.sessions[key] = before
+        else: self.sessions.pop(key, None)
+        raise
+    except Exception: self.sessions.pop(key, None); raise           # the worker dropped the old stream before trying the new one
     return {"session": key[1], "history": n, "required_history": self.predictor.required_history}
 
 @patch
@@ -281,8 +299,9 @@ async def update(self:Scorer, key:tuple, data) -> dict:
 async def close(self:Scorer, key:tuple) -> None:
     "Close session `key`."
     k = self._session(key)
-    del self.sessions[key]
-    await self._submit(k, ("close", key, None))
+    entry = self.sessions.pop(key)
+    try: await self._submit(k, ("close", key, None))
+    except Busy: self.sessions[key] = entry; raise                 # never reached the worker: the session is still there
 
 # %% ../nbs/06a_scoring.ipynb #7c1e0a02
 class Keys:
