@@ -13,7 +13,7 @@ from fastcore.basics import patch
 from pydantic import BaseModel, ValidationError
 from .inference import NatronPredictor, load_predictor
 from .protocol import MAX_LINE, Busy, check_binding, candle_records, in_broker_time, live_broker_time, model_info, session_id
-from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer, check_bundle
 
 # %% auto #0
 __all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'WRITE_TIMEOUT', 'LineTooLong',
@@ -227,4 +227,5 @@ def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=N
     keys = Keys(token or os.environ.get("NATRON_BRIDGE_TOKEN"), token_file)
     check_binding(host, keys, "a token (--token-file or $NATRON_BRIDGE_TOKEN)")
     options = {"workers": workers, "broker_time": broker_time, "access_log": access_log, **scoring}
+    check_bundle(model_path)
     asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, keys, max_line, options))

@@ -10,13 +10,14 @@ import asyncio, functools, logging, os, re, signal, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 from pydantic import BaseModel, TypeAdapter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import natron
 from .inference import NatronPredictor, load_predictor
 from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, InvalidJSON, Prediction, PredictRequest, SessionLimit,
                              UnknownSession, check_binding, in_broker_time, live_broker_time, model_info, session_id)
-from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer, check_bundle
 
 # %% auto #0
 __all__ = ['log', 'access', 'REQUEST_ID', 'HEAD_TIMEOUT', 'APIKeyMiddleware', 'TooLarge', 'read_body', 'RequestLog',
@@ -75,6 +76,8 @@ def _document_body(app:FastAPI, bodies:dict) -> None:
 log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")                   # a client's X-Request-ID is kept if it looks like this
 
+def _printable(text:str) -> str: return text.encode("unicode_escape").decode("ascii")   # a decoded path's %0A can forge no log line
+
 class RequestLog:
     "Give each HTTP request an id (`request.state.request_id`, the X-Request-ID header); answer a bug with a 500 naming it; with `access_log`, one line per request."
     def __init__(self, app, access_log:bool=True): self.app, self.access_log = app, access_log
@@ -90,13 +93,14 @@ class RequestLog:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
             await send(message)
         try: await self.app(scope, receive, send_with_id)
+        except ClientDisconnect: status[0] = status[0] or 499           # the client went away mid-body: nobody to answer, nothing failed
         except Exception as e:                                       # a bug, not a bad request: logged under the id the client gets
             log.error("request %s %s failed (request id %s)", scope["method"], scope["path"], rid, exc_info=e)
             if status[0]: raise                                       # the answer had begun: nothing more can be sent
             await JSONResponse({"detail": f"internal server error (request id {rid})", "request_id": rid}, 500)(scope, receive, send_with_id)
         finally:
             if self.access_log:
-                access.info("%s %s %d %.1f ms id=%s key=%s", scope["method"], scope["path"], status[0], 1000 * (time.perf_counter() - t0),
+                access.info("%s %.200s %d %.1f ms id=%s key=%s", scope["method"], _printable(scope["path"]), status[0], 1000 * (time.perf_counter() - t0),
                             rid, scope["state"].get("owner") or "-")
 
 # %% ../nbs/06b_rest.ipynb #6c43ab75
@@ -208,6 +212,7 @@ def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None
     import uvicorn
     keys = Keys(api_key or os.environ.get("NATRON_API_KEY"), api_key_file)
     check_binding(host, keys, "an API key (--api-key-file or $NATRON_API_KEY)")
+    check_bundle(model_path)
     app = create_app(load_predictor(model_path, threads=1), keys, max_body, broker_time, access_log, workers=workers, **scoring)
     uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=STOP_TIMEOUT,
                 http=functools.partial(GuardedHTTP, head_timeout=head_timeout, per_address=per_address),

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, gc, hmac, io, itertools, json, logging, multiprocessing, os, signal, threading, time
+import asyncio, collections, gc, hmac, io, itertools, json, logging, multiprocessing, os, signal, threading, time, zipfile
 from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,8 +18,9 @@ from .inference import NatronPredictor, attempt, prediction_records, update_stre
 from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request, request_arrays
 
 # %% auto #0
-__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'READY_WAIT', 'STOP_TIMEOUT', 'Worker', 'settle', 'Scorer', 'Keys']
+__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_QUEUE_BYTES', 'MAX_BATCH_JOBS',
+           'BATCH_NICE', 'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'MAX_BUNDLE', 'READY_WAIT', 'STOP_TIMEOUT', 'Worker',
+           'check_bundle', 'settle', 'Scorer', 'Keys']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -28,11 +29,13 @@ SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives witho
 MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
 SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
 MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
+MAX_QUEUE_BYTES = 256 * 1024 * 1024    # bytes of request bodies queued or in flight, all workers together; more are answered `Busy`
 MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or running in the batch lane; more are answered `Busy`
 BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
 GATHER = 0.010                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
 PER_ADDRESS = 64                       # connections one client address may hold at once, on either server
+MAX_BUNDLE = 1 << 30                   # bytes a bundle file may unpack to (torch.load inflates it whole)
 READY_WAIT = 10.0                      # seconds a job waits for its worker to (re)start; then it is answered `Busy`
 STOP_TIMEOUT = 10.0                    # seconds a stopping server waits for the answers in flight before it refuses them
 
@@ -94,6 +97,11 @@ def _not_ahead(stream, candle:dict) -> dict:
                            f"({pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S}): check the candle's time and the server's --broker-time")
     return candle
 
+def check_bundle(path, limit:int=MAX_BUNDLE) -> None:
+    "Refuse (ValueError) a bundle whose zip entries unpack to more than `limit` bytes, before `torch.load` inflates it."
+    with zipfile.ZipFile(path) as z: size = sum(i.file_size for i in z.infolist())
+    if size > limit: raise ValueError(f"{path}: the bundle unpacks to {size:,} bytes, over the limit of {limit:,}: not a natron bundle, or a damaged one")
+
 def settle() -> None:
     "Collect, then freeze every object left out of later collections: a server's imports and model live as long as it does (see below)."
     gc.collect()
@@ -121,13 +129,14 @@ class Scorer:
     "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
                  max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS,
-                 gather:float=GATHER):
+                 gather:float=GATHER, max_queue_bytes:int=MAX_QUEUE_BYTES):
         self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
         self.batch_lane, self.max_batch_jobs, self.gather = max(self.workers, 1), max_batch_jobs, gather     # the batch worker's index, after the scoring workers
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
         self.failing, self.ready_wait = {}, READY_WAIT                   # worker -> why its restart fails; seconds a job waits for a worker
+        self.queued_bytes, self.max_queue_bytes = 0, max_queue_bytes     # bodies queued or in flight, all lanes together
         if self.workers: buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf); self.bundle = buf.getvalue()
         else: self.local = Worker(predictor)
 
@@ -199,11 +208,15 @@ class Scorer:
             raise Busy(f"{self.load[k]} batch requests are queued or running, the most this server takes: try again in {BATCH_RETRY} s", BATCH_RETRY)
         if k != self.batch_lane and sum(self.load[:self.batch_lane]) >= self.max_queue:
             raise Busy(f"{sum(self.load[:self.batch_lane])} requests are waiting: try again in a moment")
+        body = getattr(job[2], "data", job[2])                            # the request's raw body (tagged `BrokerTimed` or not)
+        size = len(body) if isinstance(body, (bytes, str)) else 0
+        if self.queued_bytes + size > self.max_queue_bytes:
+            raise Busy(f"{self.queued_bytes:,} bytes of requests are waiting, the most this server queues: try again in a moment")
         fut = asyncio.get_running_loop().create_future()
-        self.load[k] += 1
+        self.load[k], self.queued_bytes = self.load[k] + 1, self.queued_bytes + size
         self.queues[k].put_nowait((job, fut))
         try: return await fut
-        finally: self.load[k] -= 1
+        finally: self.load[k], self.queued_bytes = self.load[k] - 1, self.queued_bytes - size
 
     def _idlest(self) -> int: return min(range(self.batch_lane), key=lambda k: (not self.ready[k], self.load[k]))   # a ready scoring worker first; never the batch lane
 

@@ -1,5 +1,5 @@
 "Deadlines before trust, on real servers: floods of connections without a key neither lock out a client with one nor outlive their deadline."
-import resource, selectors, socket, time
+import json, resource, selectors, socket, time
 import httpx
 from natron.bridge import FIRST_MESSAGE_TIMEOUT, BridgeClient
 from natron.rest import HEAD_TIMEOUT
@@ -89,3 +89,21 @@ def test_blank_line_senders_neither_lock_out_a_keyed_bridge_client_nor_outlive_t
     logs = srv.logs()
     assert "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" not in logs
     assert max(map(len, logs.splitlines())) < 400 and len(logs) < 200_000, len(logs)
+
+
+def test_queued_bodies_are_bounded_in_bytes(predictor):
+    import asyncio
+    from natron.data import synthetic_market
+    from natron.protocol import candle_records
+    from natron.scoring import Scorer
+    body = json.dumps({"candles": candle_records(synthetic_market(predictor.required_history, "SYN_US500", seed=4)[0])}).encode()
+
+    async def run():
+        sc = Scorer(predictor, workers=0, max_queue_bytes=2 * len(body))
+        await sc.start()
+        try: return await asyncio.gather(*(sc.predict(body) for _ in range(3)), return_exceptions=True), sc.queued_bytes
+        finally: await sc.stop()
+
+    answers, left = asyncio.run(run())
+    assert [type(a).__name__ for a in answers] == ["dict", "dict", "Busy"] and "bytes of requests are waiting" in str(answers[2]), answers
+    assert left == 0
