@@ -12,9 +12,12 @@
 //| 2. MetaTrader 5: Tools > Options > Expert Advisors: add the      |
 //|    bridge host (127.0.0.1) to the list of allowed addresses.     |
 //| 3. Attach the EA to a chart of the timeframe the model knows.    |
+//|                                                                  |
+//| MT5's Strategy Tester does not run sockets: this EA works on a   |
+//| live or demo chart only, not in a backtest.                      |
 //+------------------------------------------------------------------+
 #property copyright "natron developers"
-#property version   "2.00"
+#property version   "2.10"
 #property description "Example client of the natron bridge (newline-delimited JSON over TCP)."
 
 #include <Trade/Trade.mqh>
@@ -23,7 +26,7 @@ input string BridgeHost    = "127.0.0.1"; // natron bridge host
 input int    BridgePort    = 9000;        // natron bridge port
 input string BridgeToken   = "";          // token, if the bridge was started with --token
 input int    HistoryBars   = 0;           // closed bars to open the session with; 0 = ask the bridge (required_history)
-input string SessionId     = "";          // streaming session id; "" = symbol and timeframe
+input string SessionId     = "";          // streaming session id; "" = symbol, timeframe and account (unique per terminal)
 input double BuyThreshold  = 0.60;        // long when buy_prob >= this and > sell_prob
 input double SellThreshold = 0.60;        // short when sell_prob >= this and > buy_prob
 input bool   EnableTrading = false;       // false: only show the predictions
@@ -37,6 +40,9 @@ int      g_bars     = 0;                  // closed bars the session is opened w
 bool     g_opened   = false;              // the session is open on this connection
 string   g_session  = "";                 // the session id
 datetime g_last_bar = 0;                  // open time of the bar already handled
+datetime g_last_sent = 0;                 // open time of the last closed bar the session has
+uint     g_backoff  = 0;                  // seconds to wait after a failed connection (1, 2, 4 ... 60)
+ulong    g_retry_at = 0;                  // GetTickCount64() before which no new connection is tried
 CTrade   g_trade;
 
 //--- one line out: the message and a newline, UTF-8
@@ -122,9 +128,21 @@ string JsonString(const string json, const string key)
    return e < 0 ? "" : StringSubstr(json, p + 1, e - p - 1);
   }
 
-//--- connect, and authenticate when the bridge has a token
+//--- after a failure no connection is tried for 1, 2, 4 ... 60 s: a bridge that is down is not hammered, nor the terminal blocked
+void Backoff(const string why)
+  {
+   g_backoff  = (uint)MathMin(60, MathMax(1, 2 * g_backoff));
+   g_retry_at = GetTickCount64() + 1000 * (ulong)g_backoff;
+   Print("natron: ", why, " (error ", GetLastError(), "): trying again in ", g_backoff, " s, opening the session again with the history");
+   SocketClose(g_socket);
+   g_socket = INVALID_HANDLE;
+  }
+
+//--- connect, and authenticate when the bridge has a token; after a failure, not again before the backoff has passed
 bool Connect()
   {
+   if(GetTickCount64() < g_retry_at)
+      return false;
    g_socket = SocketCreate();
    if(g_socket == INVALID_HANDLE)
      {
@@ -137,11 +155,7 @@ bool Connect()
    if(ok && BridgeToken != "")
       ok = SendLine("{\"type\":\"auth\",\"token\":\"" + BridgeToken + "\"}") && ReadLine(reply) && JsonString(reply, "type") == "auth_ok";
    if(!ok)
-     {
-      Print("natron: cannot connect to ", BridgeHost, ":", BridgePort, " (error ", GetLastError(), ") ", reply);
-      SocketClose(g_socket);
-      g_socket = INVALID_HANDLE;
-     }
+      Backoff("cannot connect to " + BridgeHost + ":" + IntegerToString(BridgePort) + " " + reply);
    return ok;
   }
 
@@ -151,10 +165,11 @@ bool Request(const string message, string &reply)
    if(g_socket == INVALID_HANDLE && !Connect())
       return false;
    if(SendLine(message) && ReadLine(reply))
+     {
+      g_backoff = 0;                                            // the bridge answers: the next failure waits 1 s again
       return true;
-   Print("natron: request failed (error ", GetLastError(), "), reconnecting at the next bar");
-   SocketClose(g_socket);
-   g_socket = INVALID_HANDLE;
+     }
+   Backoff("request failed");
    return false;
   }
 
@@ -201,6 +216,24 @@ string SafeId(const string text)
    return StringSubstr(out, 0, 128);
   }
 
+//--- Lots rounded down to the symbol's volume step, within its minimum and maximum (0: less than the minimum)
+double Volume()
+  {
+   double step = SymbolInfoDouble(_Symbol, SYMBOL_VOLUME_STEP);
+   double lots = MathMin(SymbolInfoDouble(_Symbol, SYMBOL_VOLUME_MAX), MathFloor(Lots / step + 1e-9) * step);
+   return lots < SymbolInfoDouble(_Symbol, SYMBOL_VOLUME_MIN) ? 0 : NormalizeDouble(lots, 8);
+  }
+
+//--- whether the last trade request went through; if not, why
+bool Traded(const bool sent, const string what)
+  {
+   uint code = g_trade.ResultRetcode();
+   if(sent && (code == TRADE_RETCODE_DONE || code == TRADE_RETCODE_DONE_PARTIAL || code == TRADE_RETCODE_PLACED))
+      return true;
+   Print("natron: ", what, " failed: ", code, " ", g_trade.ResultRetcodeDescription());
+   return false;
+  }
+
 //--- hold `target` (+1 long, -1 short, 0 flat) with this EA's positions on this symbol
 void Rebalance(const int target)
   {
@@ -212,19 +245,26 @@ void Rebalance(const int target)
          continue;
       int side = PositionGetInteger(POSITION_TYPE) == POSITION_TYPE_BUY ? 1 : -1;
       if(side != target)
-         g_trade.PositionClose(ticket);
+        {
+         if(!Traded(g_trade.PositionClose(ticket), "closing position " + IntegerToString((long)ticket)))
+            return;                                             // not flat yet: no new position on top of it
+        }
       else
          current = side;
      }
-   if(target > 0 && current == 0)
-      g_trade.Buy(Lots, _Symbol);
-   if(target < 0 && current == 0)
-      g_trade.Sell(Lots, _Symbol);
+   double lots = Volume();
+   if(target != 0 && current == 0 && lots <= 0)
+      Print("natron: Lots ", Lots, " is below the symbol's minimum volume");
+   else if(target > 0 && current == 0)
+      Traded(g_trade.Buy(lots, _Symbol), "buy");
+   else if(target < 0 && current == 0)
+      Traded(g_trade.Sell(lots, _Symbol), "sell");
   }
 
 int OnInit()
   {
    g_trade.SetExpertMagicNumber(MagicNumber);
+   g_trade.SetTypeFillingBySymbol(_Symbol);                     // the filling mode the broker allows (fill-or-kill is often refused: 10030)
    if(!Connect())
       return INIT_FAILED;
    g_bars = HistoryBars;
@@ -236,7 +276,8 @@ int OnInit()
       Print("natron: could not learn how many bars the model needs; set HistoryBars");
       return INIT_FAILED;
      }
-   g_session = SafeId(SessionId != "" ? SessionId : _Symbol + ":" + EnumToString(_Period));
+   g_session = SafeId(SessionId != "" ? SessionId :
+                      _Symbol + ":" + EnumToString(_Period) + ":" + IntegerToString(AccountInfoInteger(ACCOUNT_LOGIN)));
    Print("natron: connected to ", BridgeHost, ":", BridgePort, ", session ", g_session, " opens with ", g_bars, " closed bars");
    return INIT_SUCCEEDED;
   }
@@ -248,50 +289,79 @@ void OnDeinit(const int reason)
    Comment("");
   }
 
+//--- open the session with the last g_bars closed bars; false (and why, printed) if it did not open
+bool OpenSession()
+  {
+   MqlRates rates[];
+   int got = CopyRates(_Symbol, _Period, 1, g_bars, rates);     // oldest first, the last closed bar last
+   string reply;
+   if(got < g_bars)
+     {
+      Print("natron: ", got, " closed bars available, the model needs ", g_bars);
+      return false;
+     }
+   if(!Request(OpenMessage(rates, got), reply))
+      return false;
+   g_opened = JsonString(reply, "type") == "opened";
+   if(!g_opened)
+      Print("natron: ", JsonString(reply, "error"));
+   g_last_sent = g_opened ? rates[got - 2].time : 0;            // the last bar is sent again: its answer is the prediction
+   return g_opened;
+  }
+
 void OnTick()
   {
    datetime bar = iTime(_Symbol, _Period, 0);
    if(bar == g_last_bar)                                        // once per bar, on closed bars only
       return;
    if(g_socket == INVALID_HANDLE && !Connect())
-      return;                                                   // retried at the next tick
-   int need = g_opened ? 1 : g_bars;                            // the whole history to open the session, then one bar
-   MqlRates rates[];
-   int got = CopyRates(_Symbol, _Period, 1, need, rates);       // oldest first, the last closed bar last
-   if(got < need)
+      return;                                                   // tried again after the backoff
+   if(!g_opened && !OpenSession())
      {
-      Print("natron: ", got, " closed bars available, the model needs ", need);
+      if(g_socket != INVALID_HANDLE)
+         g_last_bar = bar;                                      // refused: tried again at the next bar
       return;
      }
-   string reply;
-   if(!g_opened)
+   if(iBarShift(_Symbol, _Period, g_last_sent) - 1 > g_bars && !OpenSession())
+      return;                                                   // away too long: the history again rather than a gap
+   MqlRates rates[];
+   int missed = MathMax(1, iBarShift(_Symbol, _Period, g_last_sent) - 1); // closed bars the session lacks (bars missed while away too)
+   if(CopyRates(_Symbol, _Period, 1, missed, rates) < missed)
+      return;
+   string reply    = "";
+   bool   reopened = false;
+   for(int i = 0; i < missed; i++)
      {
-      if(!Request(OpenMessage(rates, got), reply))
-         return;
-      g_opened = JsonString(reply, "type") == "opened";
-      if(!g_opened)
+      if(!Request(UpdateMessage(rates[i]), reply))
+         return;                                                // reconnects and opens the session again, after the backoff
+      if(JsonString(reply, "type") == "prediction")
         {
-         Print("natron: ", JsonString(reply, "error"));
+         g_last_sent = rates[i].time;
+         continue;
+        }
+      string error = JsonString(reply, "error");
+      Print("natron: ", error);
+      g_opened = false;
+      if(reopened || StringFind(error, "unknown or expired") < 0 || !OpenSession())
+        {
          g_last_bar = bar;                                      // tried again at the next bar
          return;
         }
+      reopened = true;                                          // the session was lost (expired, a worker restarted): reopened now
+      missed   = MathMax(1, iBarShift(_Symbol, _Period, g_last_sent) - 1);
+      if(CopyRates(_Symbol, _Period, 1, missed, rates) < missed)
+         return;
+      i = -1;
      }
-   if(!Request(UpdateMessage(rates[got - 1]), reply))           // after an open: the last bar again, which answers for it
-      return;
    g_last_bar = bar;
-   if(JsonString(reply, "type") != "prediction")
-     {
-      Print("natron: ", JsonString(reply, "error"));            // e.g. the session expired: open it again at the next bar
-      g_opened = false;
-      return;
-     }
    double buy  = JsonNumber(reply, "buy_prob");
    double sell = JsonNumber(reply, "sell_prob");
-   int target  = (buy >= BuyThreshold && buy > sell) ? 1 : (sell >= SellThreshold && sell > buy) ? -1 : 0;
+   bool   read = buy != EMPTY_VALUE && sell != EMPTY_VALUE;    // a reply without both is no signal: no trade
+   int target  = !read ? 0 : (buy >= BuyThreshold && buy > sell) ? 1 : (sell >= SellThreshold && sell > buy) ? -1 : 0;
    Comment(StringFormat("natron %s  buy %.3f  sell %.3f  direction %s (%.2f)  regime %s  ->  %s",
-                        TimeToString(rates[got - 1].time), buy, sell, JsonString(reply, "direction"), JsonNumber(reply, "confidence"),
-                        JsonString(reply, "regime"), target > 0 ? "LONG" : target < 0 ? "SHORT" : "FLAT"));
-   if(EnableTrading)
+                        TimeToString(rates[missed - 1].time), read ? buy : 0, read ? sell : 0, JsonString(reply, "direction"),
+                        JsonNumber(reply, "confidence"), JsonString(reply, "regime"), target > 0 ? "LONG" : target < 0 ? "SHORT" : "FLAT"));
+   if(EnableTrading && read)
       Rebalance(target);
   }
 //+------------------------------------------------------------------+

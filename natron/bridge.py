@@ -6,24 +6,25 @@ Docs: https://natron-dev.github.io/natron/bridge.html.md"""
 
 # %% ../nbs/06c_bridge.ipynb #a519853f
 from __future__ import annotations
-import asyncio, hmac, json, logging, os, signal, socket, time, uuid
+import asyncio, contextlib, json, logging, os, signal, socket, time, uuid
 from typing import Any
 import pandas as pd
 from fastcore.basics import patch
 from pydantic import BaseModel, ValidationError
 from .inference import NatronPredictor, load_predictor
-from .protocol import MAX_LINE, Busy, check_binding, candle_records, error_body, in_broker_time, live_broker_time, model_info, owner, session_id
-from .scoring import Scorer
+from .protocol import MAX_LINE, Busy, check_binding, candle_records, error_body, in_broker_time, live_broker_time, model_info, session_id
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer, check_bundle
 
 # %% auto #0
-__all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'LineTooLong', 'read_line', 'Bridge',
-           'Envelope', 'envelope', 'BridgeError', 'BridgeClient', 'run_bridge']
+__all__ = ['log', 'access', 'MAX_CONNECTIONS', 'FIRST_MESSAGE_TIMEOUT', 'IDLE_TIMEOUT', 'WRITE_TIMEOUT', 'LineTooLong',
+           'read_line', 'Bridge', 'Envelope', 'envelope', 'BridgeError', 'BridgeClient', 'run_bridge']
 
 # %% ../nbs/06c_bridge.ipynb #62e13d28
 log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
 MAX_CONNECTIONS = 512                  # connections a bridge serves at once; more are answered with an error and closed
-FIRST_MESSAGE_TIMEOUT = 10.0           # seconds a new connection has to speak (to authenticate, with a token)
+FIRST_MESSAGE_TIMEOUT = 10.0           # seconds from connecting to the first message (to a successful `auth`, with a token), whatever comes before it
 IDLE_TIMEOUT = 2 * 3600.0              # seconds a connection may stay silent (an H1 expert advisor speaks once an hour)
+WRITE_TIMEOUT = 30.0                   # seconds an answer may wait for a client that does not read; then the connection is dropped
 
 # %% ../nbs/06c_bridge.ipynb #2be5d156
 class LineTooLong(Exception): "A bridge message longer than the line limit (already skipped)."
@@ -47,12 +48,14 @@ def _error(e, request_id:str|None=None) -> dict:
 # %% ../nbs/06c_bridge.ipynb #ea975775
 class Bridge:
     "The MetaTrader bridge: newline-delimited JSON over TCP in front of a `Scorer`."
-    def __init__(self, predictor:NatronPredictor, token:str|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
-                 first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, broker_time:str="utc", access_log:bool=True, **scoring):
+    def __init__(self, predictor:NatronPredictor, token:str|Keys|None=None, max_line:int=MAX_LINE, max_connections:int=MAX_CONNECTIONS,
+                 first_timeout:float=FIRST_MESSAGE_TIMEOUT, idle_timeout:float=IDLE_TIMEOUT, broker_time:str="utc", access_log:bool=True,
+                 per_address:int=PER_ADDRESS, **scoring):
         "`broker_time`: the clock of the candle times clients send; `access_log`: connection and error lines; `scoring` goes to the `Scorer` (e.g. `workers`)."
-        self.predictor, self.token, self.max_line, self.max_connections = predictor, token, max_line, max_connections
+        self.keys = token if isinstance(token, Keys) else Keys(token)      # the tokens: one per line, each its own namespace of sessions
+        self.predictor, self.max_line, self.max_connections, self.per_address = predictor, max_line, max_connections, per_address
         self.first_timeout, self.idle_timeout, self.broker_time, self.access_log = first_timeout, idle_timeout, live_broker_time(broker_time), access_log
-        self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> writer
+        self.scorer, self.server, self.port, self.connections = Scorer(predictor, **scoring), None, None, {}   # task -> its connection's state
 
     async def start(self, host:str="127.0.0.1", port:int=9000) -> Bridge:
         "Listen on `host:port` (port 0: any free port, then see `.port`)."
@@ -62,51 +65,74 @@ class Bridge:
         return self
 
     async def close(self):
-        "Stop listening, close every connection and let its task finish, stop the scorer."
+        "Stop listening; answer the messages being scored (refuse them with an error line after `STOP_TIMEOUT` s); close every connection; stop the scorer."
         self.server.close()
-        for w in self.connections.values(): w.close()
-        if self.connections: await asyncio.wait(list(self.connections), timeout=10)
-        await self.server.wait_closed()
+        for conn in self.connections.values():
+            conn["close"] = True                                           # after the answer in flight, if any
+            if not conn["busy"]: conn["writer"].close()                   # waiting for a line: nothing to answer
+        if self.connections: await asyncio.wait(list(self.connections), timeout=STOP_TIMEOUT)
+        for task, conn in list(self.connections.items()):
+            conn["writer"].write(json.dumps(_error("the bridge is stopping: send it again once it is back")).encode() + b"\n")
+            conn["writer"].close()
+            task.cancel()
+        with contextlib.suppress(TimeoutError): await asyncio.wait_for(self.server.wait_closed(), 1)
         await self.scorer.stop()
 
 # %% ../nbs/06c_bridge.ipynb #3416c417
 @patch
+def _refusal(self:Bridge, host:str) -> str|None:
+    "Why a new connection from `host` is refused (`max_connections` in all, `per_address` from one address), or None."
+    if len(self.connections) >= self.max_connections: return f"the bridge serves {self.max_connections} connections already"
+    if sum(c["host"] == host for c in self.connections.values()) >= self.per_address: return f"{self.per_address} connections from {host} already"
+
+@patch
 async def handle(self:Bridge, reader, writer):
-    "Serve one connection until the client closes it, fails authentication, or stays silent too long."
-    cid, peer, t0 = uuid.uuid4().hex[:8], "%s:%s" % writer.get_extra_info("peername")[:2], time.monotonic()
-    if len(self.connections) >= self.max_connections:
-        self._access("bridge connection %s from %s refused: %d connections already", cid, peer, self.max_connections)
-        writer.write(json.dumps(_error(f"the bridge serves {self.max_connections} connections already: try again later")).encode() + b"\n")
+    "Serve one connection until the client closes it, fails authentication, stays silent too long, or the bridge stops."
+    cid, (host, port), t0 = uuid.uuid4().hex[:8], writer.get_extra_info("peername")[:2], time.monotonic()
+    if why := self._refusal(host):
+        self._access("bridge connection %s from %s:%s refused: %s", cid, host, port, why)
+        writer.write(json.dumps(_error(f"{why}: try again later")).encode() + b"\n")
         return writer.close()
-    self.connections[asyncio.current_task()] = writer
-    conn = {"authed": self.token is None, "close": False, "owner": "", "heard": False, "session": None, "messages": 0, "errors": 0}
-    self._access("bridge connection %s from %s opened", cid, peer)
+    conn = {"writer": writer, "host": host, "busy": False, "authed": not self.keys, "close": False, "owner": "", "heard": False,
+            "session": None, "messages": 0, "errors": 0}
+    self.connections[asyncio.current_task()] = conn
+    self._access("bridge connection %s from %s:%s opened", cid, host, port)
     try:
         while not conn["close"]:
-            wait = self.idle_timeout if conn["heard"] else self.first_timeout
-            try: line = await asyncio.wait_for(read_line(reader, self.max_line), wait)
+            limit = self.idle_timeout if conn["heard"] else self.first_timeout
+            wait = limit if conn["heard"] else t0 + limit - time.monotonic()   # one deadline from connecting, whatever is sent before
+            try: line = await asyncio.wait_for(read_line(reader, self.max_line), max(wait, 0))
             except LineTooLong as e: reply = _error(str(e))
-            except asyncio.TimeoutError: reply, conn["close"] = _error(f"no message in {wait:g} s: closing the connection"), True
+            except asyncio.TimeoutError: reply, conn["close"] = _error(f"no message in {limit:g} s: closing the connection"), True
             else:
                 if line is None: break
                 if not line.strip(): continue
-                conn["messages"] += 1
+                conn["messages"], conn["busy"] = conn["messages"] + 1, True
                 try: reply = await self.answer(line, conn)
                 except Exception as e:                             # a bug, not a bad message: answered, logged with an id
                     rid = uuid.uuid4().hex[:12]
-                    log.error("bridge message failed (connection %s, session %r, request id %s)", cid, conn["session"], rid, exc_info=e)
+                    log.error("bridge message failed (connection %s, session %.80r, request id %s)", cid, conn["session"], rid, exc_info=e)
                     reply = _error(f"internal server error (request id {rid})", rid)
                 conn["heard"] = conn["authed"]
             if reply["type"] == "error":
                 conn["errors"] += 1
-                self._access("bridge connection %s session %r error: %s", cid, conn["session"], reply["error"])
-            writer.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
-            await writer.drain()
-    except ConnectionError: pass                                   # the client went away: only this connection ends
+                self._access("bridge connection %s session %.80r error: %.200s", cid, conn["session"], reply["error"])
+            await self._send(writer, reply)
+            conn["busy"] = False
+    except ConnectionError: pass                                   # the client went away (or stopped reading): only this connection ends
     finally:
         self.connections.pop(asyncio.current_task(), None)
         writer.close()
         self._access("bridge connection %s closed after %d message(s), %d error(s), %.1f s", cid, conn["messages"], conn["errors"], time.monotonic() - t0)
+
+@patch
+async def _send(self:Bridge, writer, reply:dict):
+    "Write one reply; a client that has not read it within `WRITE_TIMEOUT` s loses its connection (`ConnectionError`)."
+    writer.write(json.dumps(reply, allow_nan=False).encode() + b"\n")
+    try: await asyncio.wait_for(writer.drain(), WRITE_TIMEOUT)
+    except asyncio.TimeoutError:
+        writer.transport.abort()
+        raise ConnectionError(f"the client read nothing in {WRITE_TIMEOUT:g} s") from None
 
 @patch
 def _access(self:Bridge, *args):
@@ -130,12 +156,13 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
     "The reply to one line."
     msg = envelope(line)
     if isinstance(msg, dict): return msg
-    kind, conn["session"] = msg.type, msg.session
+    kind = msg.type
     if kind == "auth":
-        conn["authed"] = self.token is None or hmac.compare_digest(("" if msg.token is None else str(msg.token)).encode(), self.token.encode())
-        conn["close"], conn["owner"] = not conn["authed"], owner(self.token)
+        who = self.keys.match(None if msg.token is None else str(msg.token).encode())
+        conn["authed"], conn["close"], conn["owner"] = who is not None, who is None, who or ""
         return {"type": "auth_ok"} if conn["authed"] else _error("wrong token")
     if not conn["authed"]: return _error('authenticate first: {"type": "auth", "token": "..."}')
+    conn["session"] = msg.session                                          # named in the access log's error lines (only once authenticated)
     if kind == "ping": return {"type": "pong"}
     if kind == "info": return {"type": "info", "data": model_info(self.predictor)}
     try:
@@ -148,7 +175,7 @@ async def answer(self:Bridge, line:bytes, conn:dict) -> dict:
             await self.scorer.close(key)
             return {"type": "closed", "session": key[1]}
     except (ValueError, Busy) as e: return _error(e)
-    return _error(f"unknown message type {kind!r}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
+    return _error(f"unknown message type {kind!r:.60}: a message is a JSON object with 'type' ping, info, predict, open, update or close")
 
 # %% ../nbs/06c_bridge.ipynb #4ecd8141
 class BridgeError(RuntimeError): "The bridge answered with an error message."
@@ -185,20 +212,23 @@ class BridgeClient:
     def __exit__(self, *exc): self.close()
 
 # %% ../nbs/06c_bridge.ipynb #6a2d7aad
-async def _run_bridge(predictor:NatronPredictor, host:str, port:int, token:str|None, max_line:int, options:dict) -> None:
-    bridge = await Bridge(predictor, token, max_line, **options).start(host, port)
+async def _run_bridge(predictor:NatronPredictor, host:str, port:int, keys:Keys, max_line:int, options:dict) -> None:
+    bridge = await Bridge(predictor, keys, max_line, **options).start(host, port)
     log.info("natron bridge listening on %s:%d", host, bridge.port)
     stop, loop = asyncio.Event(), asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM): loop.add_signal_handler(sig, stop.set)
+    if keys.path: loop.add_signal_handler(signal.SIGHUP, keys.reload)             # new tokens without a restart
     try: await stop.wait()
     finally:
         await bridge.close()
         log.info("natron bridge stopped")
 
 def run_bridge(model_path, host:str="127.0.0.1", port:int=9000, token:str|None=None, max_line:int=MAX_LINE, workers:int|None=None,
-               broker_time:str="utc", access_log:bool=True, **scoring) -> None:
-    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; beyond loopback only with a token (or $NATRON_BRIDGE_TOKEN); `scoring` as `Scorer`'s."
-    token = token or os.environ.get("NATRON_BRIDGE_TOKEN")
-    check_binding(host, token, "a token (--token or $NATRON_BRIDGE_TOKEN)")
+               broker_time:str="utc", access_log:bool=True, token_file=None, **scoring) -> None:
+    "Run the TCP bridge on `host:port` until SIGINT/SIGTERM; `scoring` as `Scorer`'s."
+    # beyond loopback only with tokens: one per line of `token_file` (re-read on SIGHUP), `token` or $NATRON_BRIDGE_TOKEN
+    keys = Keys(token or os.environ.get("NATRON_BRIDGE_TOKEN"), token_file)
+    check_binding(host, keys, "a token (--token-file or $NATRON_BRIDGE_TOKEN)")
     options = {"workers": workers, "broker_time": broker_time, "access_log": access_log, **scoring}
-    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, token, max_line, options))
+    check_bundle(model_path)
+    asyncio.run(_run_bridge(load_predictor(model_path, threads=1), host, port, keys, max_line, options))

@@ -213,13 +213,13 @@ def _secret(a, name:str, env:str) -> str|None:
 def _serve(a):
     from natron.rest import serve
     try: serve(a.model, a.host, a.port, api_key=_secret(a, "api_key", "NATRON_API_KEY"), max_body=a.max_body, broker_time=a.broker_time,
-               access_log=a.access_log, **_scoring(a))
+               access_log=a.access_log, api_key_file=a.api_key_file, **_scoring(a))
     except KeyboardInterrupt: pass          # uvicorn re-raises SIGINT after its graceful shutdown: nothing left to do
 
 def _bridge(a):
     from natron.bridge import run_bridge
     run_bridge(a.model, a.host, a.port, token=_secret(a, "token", "NATRON_BRIDGE_TOKEN"), max_line=a.max_line, broker_time=a.broker_time,
-               access_log=a.access_log, **_scoring(a))
+               access_log=a.access_log, token_file=a.token_file, **_scoring(a))
 
 def _predict(a):
     from natron.agent import predict_db, risk_dashboard

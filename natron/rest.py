@@ -6,31 +6,36 @@ Docs: https://natron-dev.github.io/natron/rest.html.md"""
 
 # %% ../nbs/06b_rest.ipynb #384ef0fc
 from __future__ import annotations
-import hmac, logging, os, re, time, uuid
+import asyncio, functools, logging, os, re, signal, time, uuid
 from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from pydantic import BaseModel, TypeAdapter
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 import natron
 from .data import synthetic_market
 from .inference import NatronPredictor, load_predictor
 from .protocol import (MAX_BODY, MAX_CANDLES, BatchPredictions, Busy, CandleRequest, ErrorBody, InvalidJSON, Prediction, PredictRequest,
-                             SESSION_ID, SessionLimit, UnknownSession, candle_records, error_body, check_binding, in_broker_time, live_broker_time, model_info, owner, session_id)
-from .scoring import Scorer
+                             SESSION_ID, SessionLimit, UnknownSession, candle_records, error_body, check_binding, in_broker_time, live_broker_time, model_info, session_id)
+from .scoring import PER_ADDRESS, STOP_TIMEOUT, Keys, Scorer, check_bundle
 
 # %% auto #0
-__all__ = ['ERRORS', 'ROUTES', 'RETRY_AFTER', 'log', 'access', 'REQUEST_ID', 'APIKeyMiddleware', 'TooLarge', 'read_body',
-           'RequestLog', 'SessionClosed', 'SessionOpened', 'create_app', 'serve']
+__all__ = ['ERRORS', 'ROUTES', 'RETRY_AFTER', 'log', 'access', 'REQUEST_ID', 'HEAD_TIMEOUT', 'APIKeyMiddleware', 'TooLarge',
+           'read_body', 'RequestLog', 'SessionClosed', 'SessionOpened', 'create_app', 'GuardedHTTP', 'serve']
 
 # %% ../nbs/06b_rest.ipynb #2366ef5b
 class APIKeyMiddleware:
-    "Refuse (401) every HTTP request whose X-API-Key header is not `api_key`."
-    def __init__(self, app, api_key:str): self.app, self.key = app, api_key.encode()
+    "Refuse (401) every HTTP request without exactly one X-API-Key header holding one of `keys`; its owner goes to the request's state."
+    def __init__(self, app, keys:Keys): self.app, self.keys = app, keys
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and not hmac.compare_digest(dict(scope["headers"]).get(b"x-api-key", b""), self.key):
-            msg = "missing or wrong API key (send it in the X-API-Key header)"
-            return await JSONResponse(error_body(msg, scope["state"]["request_id"]), 401)(scope, receive, send)
+        if scope["type"] == "http":
+            given = [v for k, v in scope["headers"] if k == b"x-api-key"]
+            if (who := self.keys.match(given[0]) if len(given) == 1 else None) is None:
+                msg = "missing or wrong API key (send one X-API-Key header)"
+                return await JSONResponse(error_body(msg, scope["state"]["request_id"]), 401)(scope, receive, send)
+            scope["state"]["owner"] = who
         await self.app(scope, receive, send)
 
 def _bad_input(request, e:ValueError):
@@ -106,6 +111,8 @@ def _document(app:FastAPI, required_history:int, api_key:bool) -> None:
 log, access = logging.getLogger(__name__), logging.getLogger("natron.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")                   # a client's X-Request-ID is kept if it looks like this
 
+def _printable(text:str) -> str: return text.encode("unicode_escape").decode("ascii")   # a decoded path's %0A can forge no log line
+
 class RequestLog:
     "Give each HTTP request an id (`request.state.request_id`, the X-Request-ID header); answer a bug with a 500 naming it; with `access_log`, one line per request."
     def __init__(self, app, access_log:bool=True): self.app, self.access_log = app, access_log
@@ -121,14 +128,15 @@ class RequestLog:
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", rid.encode())]}
             await send(message)
         try: await self.app(scope, receive, send_with_id)
+        except ClientDisconnect: status[0] = status[0] or 499           # the client went away mid-body: nobody to answer, nothing failed
         except Exception as e:                                       # a bug, not a bad request: logged under the id the client gets
             log.error("request %s %s failed (request id %s)", scope["method"], scope["path"], rid, exc_info=e)
             if status[0]: raise                                       # the answer had begun: nothing more can be sent
             await JSONResponse(error_body(f"internal server error (request id {rid})", rid), 500)(scope, receive, send_with_id)
         finally:
             if self.access_log:
-                access.info("%s %s %d %.1f ms id=%s key=%s", scope["method"], scope["path"], status[0], 1000 * (time.perf_counter() - t0),
-                            rid, owner(headers.get(b"x-api-key", b"").decode("latin-1")) or "-")
+                access.info("%s %.200s %d %.1f ms id=%s key=%s", scope["method"], _printable(scope["path"]), status[0], 1000 * (time.perf_counter() - t0),
+                            rid, scope["state"].get("owner") or "-")
 
 # %% ../nbs/06b_rest.ipynb #6c43ab75
 class SessionClosed(BaseModel):
@@ -144,7 +152,7 @@ class SessionOpened(BaseModel):
 
 def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
     "PUT /sessions/{session} (open with a history), POST /sessions/{session}/candles (a candle in, the prediction out), DELETE (close); `wire` reads a body."
-    key = lambda request, session: (owner(request.headers.get("x-api-key")), session_id(session))   # a session belongs to its key
+    key = lambda request, session: (getattr(request.state, "owner", ""), session_id(session))   # a session belongs to its key
 
     @app.put("/sessions/{session}", responses={200: {"model": SessionOpened}})
     async def open_session(session:str, request:Request): return JSONResponse(await scorer.open(key(request, session), await wire(request)))
@@ -158,18 +166,21 @@ def _session_routes(app:FastAPI, scorer:Scorer, wire) -> None:
         return {"session": session, "closed": True}
 
 # %% ../nbs/06b_rest.ipynb #ae684c77
-def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True, **scoring) -> FastAPI:
-    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: required in X-API-Key."
+def create_app(predictor:NatronPredictor, api_key:str|Keys|None=None, max_body:int=MAX_BODY, broker_time:str="utc", access_log:bool=True,
+               **scoring) -> FastAPI:
+    "The natron REST API around `predictor`: times read in `broker_time`; `scoring` goes to its `Scorer` (e.g. `workers`); `api_key`: the key(s) required in X-API-Key."
     scorer, started, broker_time = Scorer(predictor, **scoring), time.time(), live_broker_time(broker_time)
+    keys = api_key if isinstance(api_key, Keys) else Keys(api_key)
     async def wire(request): return in_broker_time(await read_body(request, max_body), broker_time)   # what the scorer gets
     @asynccontextmanager
     async def lifespan(app):
         await scorer.start()
+        if keys.path: asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, keys.reload)   # new keys without a restart
         yield
         await scorer.stop()
     app = FastAPI(title="natron", version=natron.__version__, lifespan=lifespan, generate_unique_id_function=lambda route: route.name,   # operation ids: predict, open_session, ...
                   description="Predictions of a natron model bundle from OHLCV candles. Send at least `required_history` candles (see /model-info).")
-    if api_key: app.add_middleware(APIKeyMiddleware, api_key=api_key)
+    if keys: app.add_middleware(APIKeyMiddleware, keys=keys)
     app.add_middleware(RequestLog, access_log=access_log)                 # added last: outermost, so every answer has an id
     app.add_exception_handler(ValueError, _bad_input)
     app.add_exception_handler(Busy, _busy)
@@ -189,20 +200,60 @@ def create_app(predictor:NatronPredictor, api_key:str|None=None, max_body:int=MA
         "200 when every worker (the batch worker too) is up, 503 while one is missing or starting (the answer says which)."
         h = scorer.health()
         ok = h["workers_alive"] == h["workers"] and h["batch_worker_alive"]
-        return JSONResponse({"status": "ok" if ok else "degraded", "model_loaded": True, "version": natron.__version__,
+        status = "ok" if ok else f"degraded: worker restart failing: {h['failing']}" if h["failing"] else "degraded"
+        return JSONResponse({"status": status, "model_loaded": True, "version": natron.__version__,
                              "uptime_s": round(time.time() - started, 3), "broker_time": broker_time, **h}, 200 if ok else 503)
 
     @app.get("/model-info")
     async def info(): return model_info(predictor)
     return app
 
+# %% ../nbs/06b_rest.ipynb #9a7d0c12
+HEAD_TIMEOUT = 5.0                     # seconds a connection has to send a complete request head (after connecting or after an answer)
+
+class GuardedHTTP(HttpToolsProtocol):
+    "uvicorn's HTTP protocol, closing a connection whose request head is not complete within `head_timeout` s, or beyond `per_address` from its address."
+    def __init__(self, *args, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.head_timeout, self.per_address, self.head_timer = head_timeout, per_address, None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        host = (self.client or ("?",))[0]
+        if sum(1 for c in self.connections if (c.client or ("?",))[0] == host) > self.per_address:
+            access.info("connection from %s refused: %d connections from this address already", host, self.per_address)
+            return transport.abort()
+        self._await_head()
+
+    def _await_head(self): self.head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _head_late(self):
+        if self.transport.is_closing(): return
+        access.info("connection from %s closed: no complete request head in %g s", (self.client or ("?",))[0], self.head_timeout)
+        self.transport.abort()
+
+    def on_headers_complete(self):
+        if self.head_timer: self.head_timer.cancel()
+        super().on_headers_complete()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline: self._await_head()
+
+    def connection_lost(self, exc):
+        if self.head_timer: self.head_timer.cancel()
+        super().connection_lost(exc)
+
 # %% ../nbs/06b_rest.ipynb #ecde562c
 def serve(model_path, host:str="127.0.0.1", port:int=8000, api_key:str|None=None, max_body:int=MAX_BODY, workers:int|None=None,
-          broker_time:str="utc", access_log:bool=True, **scoring) -> None:
-    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; beyond loopback only with an API key (or $NATRON_API_KEY); `scoring` as `Scorer`'s."
+          broker_time:str="utc", access_log:bool=True, head_timeout:float=HEAD_TIMEOUT, per_address:int=PER_ADDRESS, api_key_file=None, **scoring) -> None:
+    "Run the REST API on `host:port` with uvicorn until SIGINT/SIGTERM; `scoring` as `Scorer`'s."
+    # beyond loopback only with API keys: one per line of `api_key_file` (re-read on SIGHUP), `api_key` or $NATRON_API_KEY
     import uvicorn
-    api_key = api_key or os.environ.get("NATRON_API_KEY")
-    check_binding(host, api_key, "an API key (--api-key or $NATRON_API_KEY)")
-    app = create_app(load_predictor(model_path, threads=1), api_key, max_body, broker_time, access_log, workers=workers, **scoring)
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False,
+    keys = Keys(api_key or os.environ.get("NATRON_API_KEY"), api_key_file)
+    check_binding(host, keys, "an API key (--api-key-file or $NATRON_API_KEY)")
+    check_bundle(model_path)
+    app = create_app(load_predictor(model_path, threads=1), keys, max_body, broker_time, access_log, workers=workers, **scoring)
+    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=STOP_TIMEOUT,
+                http=functools.partial(GuardedHTTP, head_timeout=head_timeout, per_address=per_address),
                 limit_concurrency=512, timeout_keep_alive=5)          # beyond 512 connections or tasks: 503; idle keep-alive closed after 5 s

@@ -6,18 +6,21 @@ Docs: https://natron-dev.github.io/natron/scoring.html.md"""
 
 # %% ../nbs/06a_scoring.ipynb #1e0566b2
 from __future__ import annotations
-import asyncio, collections, gc, io, json, logging, multiprocessing, os, signal, time
+import asyncio, collections, gc, hmac, io, itertools, json, logging, multiprocessing, os, signal, threading, time, zipfile
+from pathlib import Path
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+import pandas as pd
 import torch
 from fastcore.basics import patch
 from .bundle import NatronModelBundle
-from .inference import NatronPredictor, attempt, prediction_records, update_streams
+from .inference import NatronPredictor, attempt, prediction_records, update_streams, wire_arrays
 from .protocol import Busy, SessionError, SessionLimit, UnknownSession, parse_candle, parse_request, request_arrays
 
 # %% auto #0
-__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_BATCH_JOBS', 'BATCH_NICE',
-           'GATHER', 'BATCH_RETRY', 'Worker', 'settle', 'Scorer']
+__all__ = ['log', 'WORKERS', 'SESSION_TTL', 'MAX_SESSIONS', 'SESSION_MEMORY', 'MAX_QUEUE', 'MAX_QUEUE_BYTES', 'MAX_BATCH_JOBS',
+           'BATCH_NICE', 'GATHER', 'BATCH_RETRY', 'PER_ADDRESS', 'MAX_BUNDLE', 'READY_WAIT', 'STOP_TIMEOUT', 'Worker',
+           'check_bundle', 'settle', 'Scorer', 'Keys']
 
 # %% ../nbs/06a_scoring.ipynb #bf8dbd97
 log = logging.getLogger(__name__)
@@ -26,10 +29,15 @@ SESSION_TTL = 24 * 3600.0              # seconds a streaming session lives witho
 MAX_SESSIONS = 1000                    # streaming sessions a server holds at most
 SESSION_MEMORY = 256 * 1024 * 1024     # bytes the sessions' feature caches may take, all workers together
 MAX_QUEUE = 512                        # requests queued or in flight, all workers together; more are answered `Busy`
+MAX_QUEUE_BYTES = 256 * 1024 * 1024    # bytes of request bodies queued or in flight, all workers together; more are answered `Busy`
 MAX_BATCH_JOBS = 2                     # `/predict/batch` requests queued or running in the batch lane; more are answered `Busy`
 BATCH_NICE = 10                        # the batch worker's niceness: the scoring workers get the CPU first
 GATHER = 0.010                         # seconds a worker's loop waits for as many jobs as its last batch had
 BATCH_RETRY = 5                        # seconds a client turned away from the batch lane is told to wait
+PER_ADDRESS = 64                       # connections one client address may hold at once, on either server
+MAX_BUNDLE = 1 << 30                   # bytes a bundle file may unpack to (torch.load inflates it whole)
+READY_WAIT = 10.0                      # seconds a job waits for its worker to (re)start; then it is answered `Busy`
+STOP_TIMEOUT = 10.0                    # seconds a stopping server waits for the answers in flight before it refuses them
 
 def _on_ok(fn, items:list) -> list:
     "`fn` (a list in, a list out) applied in one call to the items that are not errors; errors stay in place."
@@ -42,40 +50,57 @@ class Worker:
     def __init__(self, predictor:NatronPredictor): self.p, self.streams = predictor, {}
 
     def run(self, jobs:list) -> list:
-        "The answer, or the exception, of each job; the jobs of one kind go through the model together."
+        "The answer, or the exception, of each job: opens and closes one by one in their order, the jobs of each other kind through the model together."
         out = [None] * len(jobs)
-        for kind in ("open", "predict", "update", "close", "batch"):
-            idx = [i for i, j in enumerate(jobs) if j[0] == kind]
-            try: res = getattr(self, kind)([jobs[i][1:] for i in idx]) if idx else []
+        for kinds, fn in ((("open", "close"), self.manage), (("predict",), self.predict), (("update",), self.update), (("batch",), self.batch)):
+            idx = [i for i, j in enumerate(jobs) if j[0] in kinds]
+            try: res = fn([jobs[i] for i in idx]) if idx else []
             except Exception as e:                                     # a bug, not a bad request: logged, answered, survived
-                log.exception("scoring %d %s job(s) failed", len(idx), kind); res = [RuntimeError(f"{type(e).__name__}: {e}")] * len(idx)
+                log.exception("scoring %d %s job(s) failed", len(idx), "/".join(kinds)); res = [RuntimeError(f"{type(e).__name__}: {e}")] * len(idx)
             for i, r in zip(idx, res): out[i] = r
         return out
 
-    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(request_arrays, data) for _, data in jobs])
-    def close(self, jobs): return [self.streams.pop(key, None) is not None for key, _ in jobs]
+    def predict(self, jobs): return _on_ok(self.p.predict_histories, [attempt(request_arrays, data) for *_, data in jobs])
 
     def batch(self, jobs) -> list:
         "Each job's `predict_batch` as the JSON body of the answer (encoded here, not on the server's event loop)."
         def one(data): return json.dumps({"predictions": prediction_records(self.p.predict_batch(parse_request(data)))}).encode()
-        return [attempt(one, data) for _, data in jobs]
+        return [attempt(one, data) for *_, data in jobs]
 
-    def open(self, jobs) -> list:
-        "Prime a stream per job with its history (replacing one of the same key); the number of candles it got."
-        for key, _ in jobs: self.streams.pop(key, None)
-        def one(key, data): frame = parse_request(data); self.streams[key] = self.p.stream(frame); return len(frame)
-        return [attempt(one, key, data) for key, data in jobs]
+    def manage(self, jobs) -> list:
+        "Opens (a stream primed with the history, replacing one of the same key: the number of candles it got) and closes (whether there was one), in order."
+        def open_(key, data):
+            frame = parse_request(data)
+            s = self.p.stream(frame)
+            s.window, s.times, s.values = s.window.copy(), s.times.copy(), s.values.copy()   # its own arrays, not views of the whole history
+            self.streams[key] = s
+            return len(frame)
+        return [self.streams.pop(key, None) is not None if kind == "close" else (self.streams.pop(key, None), attempt(open_, key, data))[1]
+                for kind, key, data in jobs]
 
     def update(self, jobs) -> list:
         "The prediction of each job's stream after its candle, all streams advanced together."
         seen, items = set(), []
-        for key, data in jobs:
+        for _, key, data in jobs:
             if key in seen: items.append(SessionError(f"session {key[1]!r}: one update at a time (wait for the answer)")); continue
             seen.add(key)
             s = self.streams.get(key)
             items.append(UnknownSession(f"session {key[1]!r} is unknown or expired: open it again with its history") if s is None
-                         else attempt(lambda d: (s, parse_candle(d)), data))
+                         else attempt(lambda d: (s, _not_ahead(s, parse_candle(d))), data))
         return _on_ok(lambda xs: update_streams([s for s, _ in xs], [c for _, c in xs]), items)
+
+def _not_ahead(stream, candle:dict) -> dict:
+    "`candle` (a wire record), unless its time is more than one bar of `stream` ahead of this machine's clock (`SessionError`: the session is left as it was)."
+    t, gap = int(wire_arrays([candle])[0][0]), int(stream.times[-1] - stream.times[-2])
+    if t > time.time_ns() + gap:
+        raise SessionError(f"candle at {pd.Timestamp(t, tz='UTC')} is more than one bar ({pd.Timedelta(gap)}) ahead of the server's clock "
+                           f"({pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S}): check the candle's time and the server's --broker-time")
+    return candle
+
+def check_bundle(path, limit:int=MAX_BUNDLE) -> None:
+    "Refuse (ValueError) a bundle whose zip entries unpack to more than `limit` bytes, before `torch.load` inflates it."
+    with zipfile.ZipFile(path) as z: size = sum(i.file_size for i in z.infolist())
+    if size > limit: raise ValueError(f"{path}: the bundle unpacks to {size:,} bytes, over the limit of {limit:,}: not a natron bundle, or a damaged one")
 
 def settle() -> None:
     "Collect, then freeze every object left out of later collections: a server's imports and model live as long as it does (see below)."
@@ -84,8 +109,14 @@ def settle() -> None:
 
 _worker: dict = {}                                       # the `Worker` of a scoring process
 
+def _exit_with(parent:int, every:float=0.5):
+    "Exit as soon as the server that started this worker is gone (a server killed by SIGKILL cannot stop its workers itself)."
+    while os.getppid() == parent: time.sleep(every)
+    os._exit(0)
+
 def _init_worker(bundle:bytes, device:str, nice:int=0):
     for sig in (signal.SIGINT, signal.SIGTERM): signal.signal(sig, signal.SIG_IGN)   # the server shuts its workers down itself
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="natron-parent-watch").start()
     os.nice(nice)
     torch.set_num_threads(1)
     _worker["w"] = Worker(NatronPredictor(NatronModelBundle(**torch.load(io.BytesIO(bundle), weights_only=True)), device))
@@ -98,12 +129,14 @@ class Scorer:
     "Scoring in `workers` processes (None: one per core; 0: a thread), each with its own queue and batching loop; sessions live in one worker each."
     def __init__(self, predictor:NatronPredictor, workers:int|None=0, max_batch:int=64, session_ttl:float=SESSION_TTL,
                  max_sessions:int=MAX_SESSIONS, session_memory:int=SESSION_MEMORY, max_queue:int=MAX_QUEUE, max_batch_jobs:int=MAX_BATCH_JOBS,
-                 gather:float=GATHER):
+                 gather:float=GATHER, max_queue_bytes:int=MAX_QUEUE_BYTES):
         self.predictor, self.workers, self.max_batch, self.max_queue = predictor, WORKERS if workers is None else workers, max_batch, max_queue
         self.batch_lane, self.max_batch_jobs, self.gather = max(self.workers, 1), max_batch_jobs, gather     # the batch worker's index, after the scoring workers
         self.session_bytes = predictor.window * len(predictor.columns) * 4 + (predictor.warmup + 2) * 6 * 8
         self.session_ttl, self.max_sessions = session_ttl, max(1, min(max_sessions, session_memory // self.session_bytes))
         self.sessions, self.tasks, self.batches = {}, [], collections.deque(maxlen=1000)   # (owner, id) -> [worker, last used]; recent batch sizes
+        self.failing, self.ready_wait = {}, READY_WAIT                   # worker -> why its restart fails; seconds a job waits for a worker
+        self.queued_bytes, self.max_queue_bytes = 0, max_queue_bytes     # bodies queued or in flight, all lanes together
         if self.workers: buf = io.BytesIO(); torch.save(predictor.bundle.to_dict(), buf); self.bundle = buf.getvalue()
         else: self.local = Worker(predictor)
 
@@ -124,6 +157,7 @@ class Scorer:
         self.pools[k] = self._pool(k)
         await asyncio.wrap_future(await asyncio.to_thread(self._call, k, []))
         self.ready[k] = True
+        self.failing.pop(k, None)
 
     def _alive(self, k:int) -> bool:
         "Worker `k` is up (`ProcessPoolExecutor` has no public liveness test: its broken flag and its process)."
@@ -144,7 +178,16 @@ class Scorer:
             for k in range(len(self.pools)):
                 if self.ready[k] and not self._alive(k):
                     log.error("scoring worker %d died; starting a new one (its sessions are lost)", k)
-                    await self._start_worker(k)
+                    self.ready[k] = False
+                    self.tasks.append(asyncio.create_task(self._heal(k)))
+
+    async def _heal(self, k:int):
+        "Start worker `k` again until it starts, waiting 1, 2, 4 ... 60 s between failed tries; `failing[k]` says why meanwhile."
+        for wait in itertools.chain((1, 2, 4, 8, 16, 32), itertools.repeat(60)):
+            try: return await self._start_worker(k)
+            except Exception as e: self.failing[k] = f"{type(e).__name__}: {e}"                  # a bad bundle, no memory: try again later
+            log.error("scoring worker %d failed to start (%s): trying again in %d s", k, self.failing[k], wait)
+            await asyncio.sleep(wait)
 
     def health(self) -> dict:
         "Scoring workers up and ready, requests queued or in flight, the batch lane's state, sessions open."
@@ -152,7 +195,8 @@ class Scorer:
         pids = [[p for p in (pool._processes or {})] if self.workers else [] for pool in self.pools]
         return {"workers": n, "workers_alive": sum(alive[:n]), "worker_pids": sum(pids[:n], []), "queue": sum(self.load[:n]),
                 "batch_worker_alive": alive[n], "batch_worker_pid": (pids[n] or [None])[0], "batch_queue": self.load[n],
-                "max_batch_jobs": self.max_batch_jobs, "sessions": len(self.sessions), "max_sessions": self.max_sessions}
+                "max_batch_jobs": self.max_batch_jobs, "sessions": len(self.sessions), "max_sessions": self.max_sessions,
+                "failing": "; ".join(f"worker {k}: {why}" for k, why in sorted(self.failing.items())) or None}
 
     async def stop(self):
         for t in self.tasks: t.cancel()
@@ -164,11 +208,15 @@ class Scorer:
             raise Busy(f"{self.load[k]} batch requests are queued or running, the most this server takes: try again in {BATCH_RETRY} s", BATCH_RETRY)
         if k != self.batch_lane and sum(self.load[:self.batch_lane]) >= self.max_queue:
             raise Busy(f"{sum(self.load[:self.batch_lane])} requests are waiting: try again in a moment")
+        body = getattr(job[2], "data", job[2])                            # the request's raw body (tagged `BrokerTimed` or not)
+        size = len(body) if isinstance(body, (bytes, str)) else 0
+        if self.queued_bytes + size > self.max_queue_bytes:
+            raise Busy(f"{self.queued_bytes:,} bytes of requests are waiting, the most this server queues: try again in a moment")
         fut = asyncio.get_running_loop().create_future()
-        self.load[k] += 1
+        self.load[k], self.queued_bytes = self.load[k] + 1, self.queued_bytes + size
         self.queues[k].put_nowait((job, fut))
         try: return await fut
-        finally: self.load[k] -= 1
+        finally: self.load[k], self.queued_bytes = self.load[k] - 1, self.queued_bytes - size
 
     def _idlest(self) -> int: return min(range(self.batch_lane), key=lambda k: (not self.ready[k], self.load[k]))   # a ready scoring worker first; never the batch lane
 
@@ -187,18 +235,26 @@ async def _loop(self:Scorer, k:int):
     "Take worker `k`'s jobs (as many as its largest of 8 last batches, waiting `gather` s; at most `max_batch`, one in the batch lane); run them in one batch; answer each."
     q, most, recent = self.queues[k], 1 if k == self.batch_lane else self.max_batch, collections.deque([1], maxlen=8)
     while True:
-        jobs = [await q.get()]
-        while not self.ready[k]: await asyncio.sleep(0.05)            # a worker being replaced: its jobs wait until it has loaded the model
+        jobs, end = [await q.get()], time.monotonic() + self.ready_wait
+        while not self.ready[k] and time.monotonic() < end: await asyncio.sleep(0.05)   # a worker being replaced: its jobs wait, a bounded time
+        if not self.ready[k]:
+            while not q.empty(): jobs.append(q.get_nowait())
+            _answer(jobs, [Busy(f"no scoring worker for {self.ready_wait:g} s (a new one is starting): try again later", 5)] * len(jobs))
+            continue
         await _more(q, jobs, most, max(recent), asyncio.get_running_loop().time() + self.gather)
         recent.append(len(jobs))
         self.batches.append(len(jobs))
         try: results = await asyncio.wrap_future(self._call(k, [j for j, _ in jobs]))
         except BrokenProcessPool:                                      # the watch replaces the worker
             results = [Busy("the scoring worker died while answering; a new one is starting: try again in a moment")] * len(jobs)
-        for (_, fut), res in zip(jobs, results):
-            if fut.done(): continue                                    # cancelled: the client went away
-            if isinstance(res, Exception): fut.set_exception(res)
-            else: fut.set_result(res)
+        _answer(jobs, results)
+
+def _answer(jobs:list, results:list):
+    "Give each (job, future) its result, or raise its exception in it; a future already done (the client went away) is left."
+    for (_, fut), res in zip(jobs, results):
+        if fut.done(): continue
+        if isinstance(res, Exception): fut.set_exception(res)
+        else: fut.set_result(res)
 
 # %% ../nbs/06a_scoring.ipynb #40b30e3f
 @patch
@@ -225,10 +281,15 @@ async def open(self:Scorer, key:tuple, data) -> dict:
     self._expire()
     if key not in self.sessions and len(self.sessions) >= self.max_sessions:
         raise SessionLimit(f"the server holds its maximum of {self.max_sessions} sessions: close one, or wait for idle ones to expire")
-    k = self.sessions[key][0] if key in self.sessions else self._idlest()
+    before = self.sessions.get(key)
+    k = before[0] if before else self._idlest()
     self.sessions[key] = [k, time.monotonic()]
     try: n = await self._submit(k, ("open", key, data))
-    except Exception: self.sessions.pop(key, None); raise
+    except Busy:                                                   # never reached the worker: it holds what it held
+        if before: self.sessions[key] = before
+        else: self.sessions.pop(key, None)
+        raise
+    except Exception: self.sessions.pop(key, None); raise           # the worker dropped the old stream before trying the new one
     return {"session": key[1], "history": n, "required_history": self.predictor.required_history}
 
 @patch
@@ -251,5 +312,30 @@ async def update(self:Scorer, key:tuple, data) -> dict:
 async def close(self:Scorer, key:tuple) -> None:
     "Close session `key`."
     k = self._session(key)
-    del self.sessions[key]
-    await self._submit(k, ("close", key, None))
+    entry = self.sessions.pop(key)
+    try: await self._submit(k, ("close", key, None))
+    except Busy: self.sessions[key] = entry; raise                 # never reached the worker: the session is still there
+
+# %% ../nbs/06a_scoring.ipynb #7c1e0a02
+class Keys:
+    "The secrets a server accepts, from `text` or the file at `path` (one per line; blank lines and `#` comments ignored); no secret: every client is accepted."
+    def __init__(self, text:str|None=None, path=None):
+        self.path, self.salt = path, os.urandom(16)
+        self.load(Path(path).read_text() if path else text or "")
+
+    def load(self, text:str): self.secrets = [s.encode() for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
+    def __bool__(self): return bool(self.secrets)
+    def owner(self, secret:bytes) -> str: return hmac.new(self.salt, secret, "sha256").hexdigest()[:16]
+
+    def match(self, given:str|bytes|None) -> str|None:
+        "The owner of `given` if it is one of the secrets ('' when there are none), else None; compared with every secret in constant time."
+        if not self.secrets: return ""
+        given = given.encode("latin-1") if isinstance(given, str) else given or b""
+        found = [s for s in self.secrets if hmac.compare_digest(given, s)]
+        return self.owner(found[0]) if found else None
+
+    def reload(self):
+        "Read the file again (a failure keeps the secrets as they were)."
+        try: self.load(Path(self.path).read_text())
+        except OSError as e: return log.error("keys not reloaded from %s: %s", self.path, e)
+        log.info("%d key(s) loaded from %s", len(self.secrets), self.path)

@@ -1,5 +1,5 @@
 "A server that heals: a scoring worker killed under a real server, and a bundle whose metadata holds NaN."
-import os, signal, time
+import asyncio, os, signal, time
 import httpx
 import pytest
 import torch
@@ -51,3 +51,30 @@ def test_nan_in_the_metadata_is_served_as_null(tmp_path, model):
         with BridgeClient(port=bridge.port) as c:
             assert c.info()["train_meta"]["test_auc"] is None and c.ping()
     finally: rest.stop(); bridge.stop()
+
+
+def test_a_worker_whose_restart_fails_is_retried_reported_and_bounded(predictor, history):
+    from natron.protocol import Busy
+    from natron.scoring import Scorer
+    body = {"candles": candle_records(history)}
+
+    async def heal():
+        sc = Scorer(predictor, workers=1)
+        await sc.start()
+        try:
+            good, sc.bundle, sc.ready_wait = sc.bundle, b"not a bundle", 1.0      # as a bundle gone bad on disk
+            os.kill(sc.health()["worker_pids"][0], signal.SIGKILL)
+            while not sc.failing: await asyncio.sleep(0.1)
+            failing, t0 = sc.health(), time.monotonic()
+            refused = (await asyncio.gather(sc.predict(body), return_exceptions=True))[0]
+            waited, sc.bundle = time.monotonic() - t0, good
+            deadline = time.monotonic() + 60
+            while sc.health()["workers_alive"] != 1 and time.monotonic() < deadline: await asyncio.sleep(0.1)
+            return failing, refused, waited, sc.health(), await sc.predict(body)
+        finally: await sc.stop()
+
+    failing, refused, waited, healed, answer = asyncio.run(heal())
+    assert failing["workers_alive"] == 0 and failing["failing"].startswith("worker 0: "), failing
+    assert isinstance(refused, Busy) and waited < 3, (refused, waited)                   # turned away within the bound, not left waiting
+    assert healed["workers_alive"] == 1 and healed["failing"] is None, healed
+    assert abs(answer["buy_prob"] - predictor.predict(history)["buy_prob"]) < 1e-6
