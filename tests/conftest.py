@@ -25,3 +25,11 @@ def model(tmp_path_factory):
 def predictor(model):
     from natron.inference import load_predictor
     return load_predictor(model)
+
+
+SERVING = ("test_serving_", "test_sessions")   # real servers with latency budgets: one xdist worker runs them one at a time
+
+def pytest_collection_modifyitems(items):
+    "Under `pytest -n 2 --dist loadgroup` the serving tests share one worker, so two servers never race for the cores."
+    for item in items:
+        if item.path.name.startswith(SERVING): item.add_marker(pytest.mark.xdist_group("serving"))
