@@ -20,6 +20,8 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     run_dir = next(runs.glob("*-pytest"))
     rec = json.loads((run_dir / "run.json").read_text())
     assert rec["phases"].get("pretrain") == "done" and rec["phases"].get("finetune") != "done"
+    killed = subprocess.run([str(BIN / "natron"), "runs", "--outputs", str(tmp_path / "out")], capture_output=True, text=True).stdout
+    assert run_dir.name in killed and "interrupted" in killed, killed      # SIGKILL said nothing: natron runs finds it
     encoder_mtime = (run_dir / "pretrain" / "encoder.pt").stat().st_mtime
 
     r = subprocess.run([str(BIN / "natron"), "run", "--resume", str(run_dir)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
