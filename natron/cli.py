@@ -67,7 +67,7 @@ def _data_download(a):
 
 def _data_summary(a):
     from natron.data import load_candles, summarize
-    print(summarize(load_candles(a.db, a.symbol)).to_string())
+    print(summarize(load_candles(a.db, a.symbol, broker_time=a.broker_time), name=a.symbol or Path(a.db).stem).to_string())
 
 # %% ../nbs/08_cli.ipynb #35dbbbe2
 def _add_data(sub):
@@ -98,7 +98,8 @@ def _add_data(sub):
     s.set_defaults(func=_data_download)
     s = p.add_parser("summary", help="bars, span, timeframe and gaps per symbol of a candle file")
     s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
-    s.add_argument("--symbol", default=None, help="only this symbol of a database (default: every one)")
+    s.add_argument("--symbol", default=None, help="only this symbol of a database (default: every one); names a file's only one")
+    s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of an MT5 export, as for data import")
     s.set_defaults(func=_data_summary)
 
 # %% ../nbs/08_cli.ipynb #3ed8a77b

@@ -316,11 +316,13 @@ def write_sqlite(candles:pd.DataFrame, db, symbol:str, overwrite:bool=False, tim
 
 # %% ../nbs/00_data.ipynb #96535e3c
 def infer_timeframe(candles:pd.DataFrame) -> str:
-    "The most common bar spacing as a pandas frequency string ('15min', '1h', '1D', ...)."
+    "The most common bar spacing as natron's options spell it: '30s', '15min', '1h', '4h', '1D', '7D'."
     idx = bar_times(candles.index)
     steps = pd.Series(idx[1:] - idx[:-1]).loc[lambda d: d > pd.Timedelta(0)]
     if steps.empty: raise CandleError("need at least two distinct timestamps to infer a timeframe")
-    return pd.tseries.frequencies.to_offset(steps.mode().iloc[0]).freqstr
+    step = steps.mode().iloc[0]
+    unit, name = next((pd.Timedelta(1, u), u) for u in ("D", "h", "min", "s") if step % pd.Timedelta(1, u) == pd.Timedelta(0))
+    return f"{step // unit}{name}"
 
 def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
     "One row per hole in a single-symbol frame: last bar before it, first bar after it, and how many bars are missing."
@@ -457,9 +459,9 @@ def import_files(files, db, symbol:str, overwrite:bool=False, repair=(), busy_ti
             raise
     return results
 
-def summarize(candles:pd.DataFrame) -> pd.DataFrame:
-    "One row per symbol: bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
-    frames = dict(iter(candles.groupby(level="symbol"))) if isinstance(candles.index, pd.MultiIndex) else {"": candles}
+def summarize(candles:pd.DataFrame, name:str="") -> pd.DataFrame:
+    "One row per symbol (`name` for a frame of one): bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
+    frames = dict(iter(candles.groupby(level="symbol"))) if isinstance(candles.index, pd.MultiIndex) else {name: candles}
     rows = {}
     for sym, df in frames.items():
         df = df.droplevel("symbol") if isinstance(df.index, pd.MultiIndex) else df

@@ -44,6 +44,9 @@ def test_synth_and_summary(tmp_path, run_natron):
     out = run_natron("data", "summary", "--db", db).stdout
     for sym in ("SYN_EURUSD", "SYN_US500", "SYN_XAUUSD"): assert sym in out
     assert "15min" in out
+    one = _csv(tmp_path / "EURUSD_H1.csv", synthetic_market(300, "X", seed=1)[0])   # a file of one symbol: named after the file
+    rows = run_natron("data", "summary", "--db", one).stdout.splitlines()
+    assert rows[-1].split()[:2] == ["EURUSD_H1", "300"] and " 1h " in rows[-1], rows
 
 
 def test_concurrent_conflicting_imports_never_lose_or_mix_rows(tmp_path):
