@@ -62,7 +62,7 @@ def _data_import(a):
 
 def _data_download(a):
     from natron.data import download
-    for r in download(a.tickers, a.start, a.end, a.db, interval=a.interval):
+    for r in download(a.tickers, a.start, a.end, a.db, interval=a.interval, overwrite=a.overwrite):
         print(f"{r.symbol}: {r.inserted} new row(s), {r.unchanged} already stored -> {a.db}")
 
 def _data_summary(a):
@@ -95,6 +95,8 @@ def _add_data(sub):
     s.add_argument("--start", required=True, help="first day, YYYY-MM-DD"); s.add_argument("--end", required=True, help="day after the last, YYYY-MM-DD")
     s.add_argument("--db", default="outputs/market.db", help="SQLite file to add the candles to (created if missing)")
     s.add_argument("--interval", default="1d", help="yfinance bar length: 1d, 1h, ...")
+    s.add_argument("--overwrite", action="store_true", help="replace each ticker's stored rows (the vendor revised its prices) "
+                   "instead of refusing rows that differ")
     s.set_defaults(func=_data_download)
     s = p.add_parser("summary", help="bars, span, timeframe and gaps per symbol of a candle file")
     s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")

@@ -484,9 +484,9 @@ def candles_from_yahoo(raw:pd.DataFrame) -> pd.DataFrame:
     df.index = pd.DatetimeIndex(idx.tz_convert("UTC"), name="time").as_unit("ns")
     return validate_candles(df)
 
-def download(tickers, start:str, end:str, db, interval:str="1d", fetch=yfinance_fetch) -> list[ImportResult]:
-    "Fetch each ticker with `fetch` and store it in `db` (idempotent like an import)."
-    return [write_sqlite(candles_from_yahoo(fetch(t, start, end, interval)), db, t, name=t) for t in tickers]
+def download(tickers, start:str, end:str, db, interval:str="1d", fetch=yfinance_fetch, overwrite:bool=False) -> list[ImportResult]:
+    "Fetch each ticker with `fetch` and store it in `db` (idempotent like an import; `overwrite` replaces what is stored, for revised prices)."
+    return [write_sqlite(candles_from_yahoo(fetch(t, start, end, interval)), db, t, name=t, overwrite=overwrite) for t in tickers]
 
 # %% ../nbs/00_data.ipynb #fcfd7392
 def atomic_write(path, content) -> Path:
