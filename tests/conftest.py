@@ -41,6 +41,7 @@ def predictor(model):
 
 SERVING = ("test_serving_", "test_sessions")   # real servers with latency budgets: one xdist worker runs them one at a time
 
+@pytest.hookimpl(tryfirst=True)                 # before xdist's own hook, which reads the marker into the test's id
 def pytest_collection_modifyitems(items):
     "Under `pytest -n 2 --dist loadgroup` the serving tests share one worker, so two servers never race for the cores."
     for item in items:
