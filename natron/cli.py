@@ -261,7 +261,8 @@ def _bridge(a):
 
 def _predict(a):
     from natron.agent import predict_db, risk_dashboard
-    predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output, threshold=a.threshold)
+    predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output,
+                                      threshold=a.threshold, progress=True)
     print(risk_dashboard(predictions, metrics, a.model))
     if a.output: print(f"wrote {len(predictions)} predictions to {a.output}")
 
