@@ -58,13 +58,14 @@ lint: install
 docs: install
 	$(BIN)/python tools/docs.py --out _docs
 
-# Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise).
+# Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise);
+# pytest too, on two workers, the timing-sensitive serving tests together on one of them (tests/conftest.py).
 test: browser sync lint
 	@for f in natron/[a-z]*.py; do m=$$(basename $$f .py); \
 	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
 	@echo "every natron module imports in a fresh process"
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
-	$(BIN)/pytest tests/ --durations=10
+	$(BIN)/pytest tests/ -n 2 --dist loadgroup --durations=10
 
 lab: install
 	$(BIN)/jupyter lab

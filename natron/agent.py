@@ -17,7 +17,7 @@ from .scoreboard import backtest_models
 from .inference import _markdown, load_predictor
 
 # %% auto #0
-__all__ = ['DASHBOARD_METRICS', 'write_metrics', 'predict_db', 'risk_dashboard']
+__all__ = ['DASHBOARD_METRICS', 'write_metrics', 'predict_each', 'predict_db', 'risk_dashboard']
 
 # %% ../nbs/05b_agent.ipynb #9956a62d
 def _write_table(df:pd.DataFrame, path:Path) -> Path:
@@ -41,12 +41,20 @@ def write_metrics(metrics:dict, path) -> Path:
 # %% ../nbs/05b_agent.ipynb #d851e8fa
 DASHBOARD_METRICS = ["total_return", "annual_return", "sharpe", "sortino", "max_drawdown", "hit_rate", "exposure", "n_trades"]
 
+def predict_each(predictor, candles:pd.DataFrame, progress:bool=False) -> pd.DataFrame:
+    "`predictor.predict_batch` one symbol at a time, the same frame, with a progress bar of symbols when `progress`."
+    if not isinstance(candles.index, pd.MultiIndex): return predictor.predict_batch(candles)
+    from tqdm.auto import tqdm
+    symbols = candles.index.unique("symbol")
+    parts = {s: predictor.predict_batch(candles.xs(s, level="symbol")) for s in tqdm(symbols, "predicting", unit="symbol", disable=not progress)}
+    return pd.concat(parts, names=["symbol"])
+
 def predict_db(model_path, db, symbols=None, output=None, evaluate:bool=True, metrics_output=None, threshold:float|None=None,
-               device="cpu") -> tuple[pd.DataFrame, dict]:
+               device="cpu", progress:bool=False) -> tuple[pd.DataFrame, dict]:
     "Score every candle of `db` (all or `symbols`); (predictions, {strategy: metrics}), written to `output` / `metrics_output` if given."
     predictor = load_predictor(model_path, device)
     candles = load_candles(db, list(symbols) if symbols else None)
-    preds = predictor.predict_batch(candles)
+    preds = predict_each(predictor, candles, progress)
     close = candles["close"]
     nxt = close.groupby(level="symbol").shift(-1) if isinstance(close.index, pd.MultiIndex) else close.shift(-1)
     preds["close"], preds["realised_return"] = close.loc[preds.index], (nxt / close - 1).loc[preds.index]

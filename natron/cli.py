@@ -8,9 +8,35 @@ Docs: https://natron-dev.github.io/natron/cli.html.md"""
 from __future__ import annotations
 import argparse, logging, shlex, sys
 from pathlib import Path
+import natron
 
 # %% auto #0
-__all__ = ['RUN_EXAMPLES', 'BENCHES', 'FIRST_STEPS', 'COMMANDS', 'parse_overrides', 'parser', 'main']
+__all__ = ['EXIT_RUNTIME', 'EXIT_USAGE', 'EXIT_DATA', 'RUN_EXAMPLES', 'BENCHES', 'FIRST_STEPS', 'COMMANDS', 'exit_code',
+           'Formatter', 'Parser', 'parse_overrides', 'parser', 'main']
+
+# %% ../nbs/08_cli.ipynb #0eeae1b3
+EXIT_RUNTIME, EXIT_USAGE, EXIT_DATA = 1, 2, 3
+
+def exit_code(e:Exception) -> int:
+    "The exit code of an error that ended a command: data (a file to fix), usage (a command or parameter to fix) or runtime."
+    import sqlite3
+    import pandas as pd
+    from natron.data import CandleError
+    if isinstance(e, (CandleError, KeyError, OSError, UnicodeDecodeError, sqlite3.Error, pd.errors.ParserError, pd.errors.EmptyDataError)):
+        return EXIT_DATA
+    return EXIT_USAGE if isinstance(e, ValueError) else EXIT_RUNTIME
+
+class Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    "Help that shows each option's default and keeps the examples' line breaks."
+
+class Parser(argparse.ArgumentParser):
+    "natron's parsers (subcommands included): defaults in every help, a suggestion for a mistyped command or choice."
+    def __init__(self, *args, **kw): super().__init__(*args, **{"formatter_class": Formatter, **kw})
+    def _check_value(self, action, value):
+        if action.choices is not None and value not in action.choices:
+            from natron.pipeline import suggest
+            raise argparse.ArgumentError(action, f"invalid choice: {value!r}{suggest(value, action.choices)}; "
+                                                 f"choose from {', '.join(map(str, action.choices))}")
 
 # %% ../nbs/08_cli.ipynb #fe992e0c
 def _data_synth(a):
@@ -27,21 +53,21 @@ def _data_import(a):
     except ImportConflict as e:
         if a.conflicts: e.conflicts.to_csv(a.conflicts, index=False)
         print(f"natron data import: {e}" + (f"\nevery conflicting row: {a.conflicts}" if a.conflicts else ""), file=sys.stderr)
-        return 2
+        return EXIT_DATA
     except (DatabaseLocked, sqlite3.Error) as e:
         print(f"natron data import: {a.db}: {e}", file=sys.stderr)
-        return 3
+        return EXIT_RUNTIME if isinstance(e, DatabaseLocked) else EXIT_DATA
     for f, r in zip(a.files, results):
         print(f"{f}: {r.inserted} new row(s), {r.unchanged} already stored, {r.conflicting} conflicting, of {r.rows} -> {a.db} [{r.symbol}]")
 
 def _data_download(a):
     from natron.data import download
-    for r in download(a.tickers, a.start, a.end, a.db, interval=a.interval):
+    for r in download(a.tickers, a.start, a.end, a.db, interval=a.interval, overwrite=a.overwrite):
         print(f"{r.symbol}: {r.inserted} new row(s), {r.unchanged} already stored -> {a.db}")
 
 def _data_summary(a):
     from natron.data import load_candles, summarize
-    print(summarize(load_candles(a.db, a.symbol)).to_string())
+    print(summarize(load_candles(a.db, a.symbol, broker_time=a.broker_time), name=a.symbol or Path(a.db).stem).to_string())
 
 # %% ../nbs/08_cli.ipynb #35dbbbe2
 def _add_data(sub):
@@ -50,11 +76,12 @@ def _add_data(sub):
     s.add_argument("--db", required=True, help="SQLite file to create or refresh")
     s.add_argument("--bars", type=int, default=5000, help="bars per symbol")
     s.add_argument("--timeframe", default="1h", help="bar length: 15min, 1h, 1D, ...")
-    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--seed", type=int, default=0, help="random seed of the synthetic market")
     s.set_defaults(func=_data_synth)
     s = p.add_parser("import", help="import CSV or MetaTrader 5 exports (idempotent, transactional)")
     s.add_argument("files", nargs="+", help="CSV or MT5 export files, read by content")
-    s.add_argument("--db", required=True); s.add_argument("--symbol", required=True)
+    s.add_argument("--db", required=True, help="SQLite file to add the candles to (created if missing)")
+    s.add_argument("--symbol", required=True, help="the instrument the files hold, e.g. EURUSD")
     s.add_argument("--overwrite", action="store_true", help="replace the symbol's rows instead of adding to them")
     s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of MT5 exports: utc, UTC+N / UTC-N (fixed), "
                    "mt5 (UTC+2 winter / UTC+3 summer on US DST dates), or auto (detected from the weekly open and close)")
@@ -64,11 +91,17 @@ def _add_data(sub):
     s.add_argument("--repair", nargs="*", default=[], choices=["sort", "dedupe", "fill_volume"], help="repairs to apply (counted and logged)")
     s.set_defaults(func=_data_import)
     s = p.add_parser("download", help="download daily candles with yfinance (needs the 'download' extra and a network)")
-    s.add_argument("--tickers", nargs="+", required=True); s.add_argument("--start", required=True); s.add_argument("--end", required=True)
-    s.add_argument("--db", default="data/market.db"); s.add_argument("--interval", default="1d")
+    s.add_argument("--tickers", nargs="+", required=True, help="Yahoo Finance tickers, e.g. AAPL MSFT ^GSPC")
+    s.add_argument("--start", required=True, help="first day, YYYY-MM-DD"); s.add_argument("--end", required=True, help="day after the last, YYYY-MM-DD")
+    s.add_argument("--db", default="outputs/market.db", help="SQLite file to add the candles to (created if missing)")
+    s.add_argument("--interval", default="1d", help="yfinance bar length: 1d, 1h, ...")
+    s.add_argument("--overwrite", action="store_true", help="replace each ticker's stored rows (the vendor revised its prices) "
+                   "instead of refusing rows that differ")
     s.set_defaults(func=_data_download)
     s = p.add_parser("summary", help="bars, span, timeframe and gaps per symbol of a candle file")
-    s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file"); s.add_argument("--symbol", default=None)
+    s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
+    s.add_argument("--symbol", default=None, help="only this symbol of a database (default: every one); names a file's only one")
+    s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of an MT5 export, as for data import")
     s.set_defaults(func=_data_summary)
 
 # %% ../nbs/08_cli.ipynb #3ed8a77b
@@ -125,13 +158,11 @@ def _run(a):
         return subprocess.call([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(a.nproc_per_node),
                                 "-m", "natron.run", a.params, "--outputs", a.outputs])
     try:
-        if a.resume: run_dir = resume_run(a.resume, force=a.force)
-        else:
-            params = load_params(a.params, parse_overrides(a.param))
-            run_dir = run_pipeline(a.params, params=params, outputs=a.outputs)
+        if a.resume: run_dir = resume_run(a.resume, force=a.force, progress=True)
+        else: run_dir = run_pipeline(a.params, params=load_params(a.params, parse_overrides(a.param)), outputs=a.outputs, progress=True)
     except PipelineError as e:
         print(f"natron run: {e}\nfix the cause, then: natron run --resume <run dir>", file=sys.stderr)
-        return 1
+        return EXIT_RUNTIME
     print(f"run finished: {run_dir}")
     for name in ("natron_v2.pt", "report.html", "metrics.json"):
         if (run_dir / name).exists(): print(f"  {name:14s} {run_dir / name}")
@@ -150,6 +181,11 @@ def _show_sample(run_dir:Path):
     print(f"sample prediction on the last {predictor.required_history} candles:")
     print(json.dumps(predictor.predict(candles.iloc[-predictor.required_history:]), indent=1, default=str))
     print(f"serve it:\n  natron serve --model {run_dir / 'natron_v2.pt'} --port 8000\n  natron bridge --model {run_dir / 'natron_v2.pt'} --port 9000")
+
+def _init(a):
+    from natron.pipeline import init_project
+    for f in init_project(a.folder): print(f"wrote {f}")
+    print(f"a natron project in {a.folder}; next:\n  natron data synth --db outputs/market.db\n  natron run params/demo.yaml -p preset=smoke")
 
 def _runs(a):
     from natron.pipeline import list_runs
@@ -171,8 +207,10 @@ def _tune(a):
     print(f"  params {r['best_params']}\n  test (scored once, after the study): {json.dumps(r['test'])}")
 
 def _add_run(sub):
-    s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)",
-                       epilog=RUN_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    s = sub.add_parser("init", help="write a project folder of your own: params/, the phase notebooks in nbs/, outputs/")
+    s.add_argument("folder", nargs="?", default=".", help="the project folder, created if missing (existing files are kept)")
+    s.set_defaults(func=_init)
+    s = sub.add_parser("run", help="run the pipeline of a parameter file (papermill, phase by phase)", epilog=RUN_EXAMPLES)
     s.add_argument("params", nargs="?", help="parameter file, e.g. params/demo.yaml of the natron repository")
     s.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value of the file (repeatable); dotted keys reach a phase's block "
@@ -187,7 +225,7 @@ def _add_run(sub):
     s = sub.add_parser("sweep", help="run a grid or list of parameter overrides, compare the runs")
     s.add_argument("sweep", help="sweep file, e.g. params/sweep.yaml")
     s.add_argument("--jobs", type=int, default=1, help="runs in parallel processes")
-    s.add_argument("--outputs", default="outputs")
+    s.add_argument("--outputs", default="outputs", help="where runs/ and sweeps/ live")
     s.set_defaults(func=_sweep)
     s = sub.add_parser("tune", help="an Optuna study over phase parameters on a validation score; writes the best as a params file")
     s.add_argument("tune", help="tune file, e.g. params/tune.yaml")
@@ -195,7 +233,7 @@ def _add_run(sub):
     s.add_argument("--worker", action="store_true", help="only run trials of the study (another machine joining it through its storage URL)")
     s.set_defaults(func=_tune)
     s = sub.add_parser("runs", help="list past runs: the index natron run keeps under --outputs")
-    s.add_argument("--outputs", default="outputs")
+    s.add_argument("--outputs", default="outputs", help="where runs/ lives")
     s.set_defaults(func=_runs)
 
 # %% ../nbs/08_cli.ipynb #da89a59b
@@ -223,7 +261,8 @@ def _bridge(a):
 
 def _predict(a):
     from natron.agent import predict_db, risk_dashboard
-    predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output, threshold=a.threshold)
+    predictions, metrics = predict_db(a.model, a.db, a.symbols, a.output, evaluate=not a.no_eval, metrics_output=a.metrics_output,
+                                      threshold=a.threshold, progress=True)
     print(risk_dashboard(predictions, metrics, a.model))
     if a.output: print(f"wrote {len(predictions)} predictions to {a.output}")
 
@@ -233,7 +272,7 @@ def _add_serving(sub):
         s = sub.add_parser(name, help=help)
         s.add_argument("--model", required=True, help="a natron_v2.pt bundle")
         s.add_argument("--host", default="127.0.0.1", help="binding beyond loopback requires a key")
-        s.add_argument("--port", type=int, default=port)
+        s.add_argument("--port", type=int, default=port, help="TCP port to listen on")
         s.add_argument("--workers", type=int, default=None, help="scoring processes (default: one per core; 0: a thread of the server)")
         s.add_argument("--session-ttl", type=float, default=None, help="seconds a streaming session lives without an update (default: a day)")
         s.add_argument("--max-sessions", type=int, default=None, help="streaming sessions held at most (default: 1000, fewer if their caches pass 256 MB)")
@@ -252,8 +291,10 @@ def _add_serving(sub):
             s.add_argument("--max-line", type=int, default=1 << 20, help="longest accepted line, bytes")
         s.set_defaults(func=func)
     s = sub.add_parser("predict", help="score every candle of a market database, print a risk dashboard")
-    s.add_argument("--model", required=True); s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
-    s.add_argument("--symbols", nargs="*"); s.add_argument("--output", help="predictions .parquet or .csv")
+    s.add_argument("--model", required=True, help="a natron_v2.pt bundle")
+    s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
+    s.add_argument("--symbols", nargs="*", help="only these symbols of the database (default: every one)")
+    s.add_argument("--output", help="predictions .parquet or .csv")
     s.add_argument("--no-eval", action="store_true", help="skip the strategy metrics")
     s.add_argument("--metrics-output", help="write the metrics to a .json, .csv or .md file")
     s.add_argument("--threshold", type=float, default=None, help="conviction a buy/sell signal needs (default: the threshold the bundle chose on validation)")
@@ -269,9 +310,9 @@ def _report(a):
 def _add_report(sub):
     s = sub.add_parser("report", help="an HTML report from a predictions file")
     s.add_argument("--predictions", required=True, help="parquet or CSV with time, [symbol], buy_prob, sell_prob, down_prob, up_prob, neutral_prob, [close, rl_action]")
-    s.add_argument("--output", default="report.html")
+    s.add_argument("--output", default="report.html", help="the HTML file to write")
     s.add_argument("--candles", help="candle file to take close prices and labels from, when the predictions have no close")
-    s.add_argument("--symbol", default=None)
+    s.add_argument("--symbol", default=None, help="with --candles: the symbol to read from a database of several")
     s.set_defaults(func=_report)
 
 # %% ../nbs/08_cli.ipynb #a46bae8b
@@ -333,13 +374,16 @@ def _add_bench(sub):
     s.set_defaults(func=_bench, study="fresh")
     s = sub.add_parser("profile", help="throughput and peak memory of forward+backward per backbone, to size a run")
     s.add_argument("--architecture", nargs="+", default=["hybrid"], help="backbone name(s)")
-    s.add_argument("--seq-len", type=int, default=1024); s.add_argument("--batch-size", type=int, default=32)
-    s.add_argument("--preset", default="small"); s.add_argument("--features", type=int, default=100)
-    s.add_argument("--patch-len", type=int, default=1)
+    s.add_argument("--seq-len", type=int, default=1024, help="window length, bars")
+    s.add_argument("--batch-size", type=int, default=32, help="windows per step")
+    s.add_argument("--preset", default="small", help="model size: smoke, small or base")
+    s.add_argument("--features", type=int, default=100, help="features per bar")
+    s.add_argument("--patch-len", type=int, default=1, help="bars per token (1: a token per bar)")
     s.set_defaults(func=_profile)
 
 # %% ../nbs/08_cli.ipynb #e5c5af51
-FIRST_STEPS = """first steps, in a natron checkout (`natron COMMAND --help` explains each command):
+FIRST_STEPS = """first steps (`natron COMMAND --help` explains each command):
+  natron init .                                    a project here: params/, the phase notebooks, outputs/
   natron data synth --db outputs/market.db         the default market as a SQLite database to explore
   natron run params/demo.yaml                      pretrain -> finetune -> rl -> report into outputs/runs/<id>/
   natron run params/demo.yaml -p data_path=<candles.csv>
@@ -349,8 +393,8 @@ FIRST_STEPS = """first steps, in a natron checkout (`natron COMMAND --help` expl
 COMMANDS = (_add_data, _add_features, _add_run, _add_report, _add_serving, _add_bench)
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="natron", epilog=FIRST_STEPS, formatter_class=argparse.RawDescriptionHelpFormatter,
-                                description="natron: learn from market candles, evaluate honestly, serve fast.")
+    p = Parser(prog="natron", epilog=FIRST_STEPS, description="natron: learn from market candles, evaluate honestly, serve fast.")
+    p.add_argument("--version", action="version", version=f"natron {natron.__version__}")
     p.add_argument("--debug", action="store_true", help="show full tracebacks")
     sub = p.add_subparsers(dest="command", required=True)
     for add in COMMANDS: add(sub)
@@ -364,7 +408,10 @@ def main(argv=None) -> int:
     if getattr(a, "func", None) is _run and not (a.params or a.resume):
         parser().error("natron run needs a parameter file or --resume RUN_DIR")
     try: return a.func(a) or 0
-    except (ValueError, KeyError, FileNotFoundError, ImportError) as e:
+    except KeyboardInterrupt as e:                              # Ctrl-C, or SIGTERM during a run (recorded as interrupted)
+        print(f"natron: interrupted{f' ({e})' if str(e) else ''}", file=sys.stderr)
+        return 130
+    except Exception as e:
         if a.debug: raise
-        print(f"natron: error: {e}", file=sys.stderr)
-        return 2
+        print(f"natron: error: {e.args[0] if isinstance(e, KeyError) and e.args else e}", file=sys.stderr)
+        return exit_code(e)

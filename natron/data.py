@@ -15,13 +15,14 @@ import pandas as pd
 
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
-           'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS', 'FLOW_HOURS',
-           'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'value_fault', 'check_candle_values', 'validate_candles',
-           'repair_candles', 'broker_to_utc', 'broker_time_fit', 'detect_broker_time', 'sniff_format',
-           'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict', 'DatabaseLocked',
-           'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset', 'regime_transitions',
-           'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize',
-           'yfinance_fetch', 'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles']
+           'REPAIR_HINTS', 'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS',
+           'FLOW_HOURS', 'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'value_fault', 'check_candle_values',
+           'validate_candles', 'repair_candles', 'broker_to_utc', 'broker_time_fit', 'detect_broker_time',
+           'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict',
+           'DatabaseLocked', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset',
+           'regime_transitions', 'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db',
+           'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download', 'atomic_write',
+           'frame_json', 'phase_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -167,7 +168,10 @@ def _index_from(times:pd.Series, tz:str="UTC") -> pd.DatetimeIndex:
         unit = "ms" if times.abs().max() > 1e11 else "s"
         idx = pd.to_datetime(times, unit=unit, utc=True)
     else:
-        idx = pd.to_datetime(times, format="mixed")
+        idx = pd.to_datetime(times, format="mixed", errors="coerce")
+        bad = np.flatnonzero(idx.isna().to_numpy())
+        if len(bad): raise CandleError(f"data row {bad[0] + 1} (line {bad[0] + 2}): time {times.iloc[bad[0]]!r} is not a date ({len(bad)} such row(s)); "
+                                       "write times as 2024-01-02 13:00[:00][+00:00] or epoch seconds")
         idx = idx.dt.tz_localize(tz) if idx.dt.tz is None else idx
         idx = idx.dt.tz_convert("UTC")
     return pd.DatetimeIndex(idx, name="time").as_unit("ns")
@@ -186,7 +190,8 @@ TIME_ALIASES = ("time", "date", "datetime", "timestamp")
 
 def read_csv_candles(path, tz:str="UTC") -> pd.DataFrame:
     "A CSV with time/open/high/low/close[/volume] columns in any case; epoch or ISO times, naive ones read in `tz`."
-    raw = pd.read_csv(path)
+    try: raw = pd.read_csv(path)
+    except pd.errors.EmptyDataError: raise CandleError("an empty file: a candle CSV starts with a header, time,open,high,low,close,volume") from None
     raw.columns = [str(c).strip().lower() for c in raw.columns]
     tcol = next((c for c in TIME_ALIASES if c in raw.columns), None)
     if tcol is None: raise CandleError(f"missing columns: no time column (one of {TIME_ALIASES}) in {list(raw.columns)}")
@@ -316,11 +321,13 @@ def write_sqlite(candles:pd.DataFrame, db, symbol:str, overwrite:bool=False, tim
 
 # %% ../nbs/00_data.ipynb #96535e3c
 def infer_timeframe(candles:pd.DataFrame) -> str:
-    "The most common bar spacing as a pandas frequency string ('15min', '1h', '1D', ...)."
+    "The most common bar spacing as natron's options spell it: '30s', '15min', '1h', '4h', '1D', '7D'."
     idx = bar_times(candles.index)
     steps = pd.Series(idx[1:] - idx[:-1]).loc[lambda d: d > pd.Timedelta(0)]
     if steps.empty: raise CandleError("need at least two distinct timestamps to infer a timeframe")
-    return pd.tseries.frequencies.to_offset(steps.mode().iloc[0]).freqstr
+    step = steps.mode().iloc[0]
+    unit, name = next((pd.Timedelta(1, u), u) for u in ("D", "h", "min", "s") if step % pd.Timedelta(1, u) == pd.Timedelta(0))
+    return f"{step // unit}{name}"
 
 def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
     "One row per hole in a single-symbol frame: last bar before it, first bar after it, and how many bars are missing."
@@ -331,17 +338,25 @@ def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
     return pd.DataFrame({"before": idx[holes], "after": idx[holes + 1], "missing_bars": (delta[holes] // step - 1).astype(int)})
 
 # %% ../nbs/00_data.ipynb #18319c89
+REPAIR_HINTS = {"unsorted timestamps": "sort", "duplicate timestamps": "dedupe", "missing columns: ['volume']": "fill_volume"}
+
 def load_candles(source, symbol=None, tz:str="UTC", broker_time:str="utc", repair=(), **options) -> pd.DataFrame:
     "Read a CSV (naive times in `tz`), an MT5 export (in `broker_time`) or a SQLite database at `source` (by content), apply `repair`, validate."
     path = Path(source)
     if str(source).startswith("sample:"): from natron.samples import sample_candles; return sample_candles(str(source), symbol, repair)
     if not path.exists(): raise FileNotFoundError(f"no candle file at {path}")
-    fmt = sniff_format(path)
-    if fmt == "sqlite": df = read_sqlite(path, symbol)
-    elif fmt == "mt5": df = read_mt5_export(path, broker_time=broker_time, **options)
-    else: df = read_csv_candles(path, tz=tz, **options)
-    if repair: df = repair_candles(df, REPAIRS if repair is True else repair)
-    return validate_candles(df)
+    if path.is_dir(): raise IsADirectoryError(f"{path} is a folder: give a CSV, an MT5 export or a SQLite file")
+    try:
+        fmt = sniff_format(path)
+        if fmt == "sqlite": df = read_sqlite(path, symbol)
+        elif fmt == "mt5": df = read_mt5_export(path, broker_time=broker_time, **options)
+        else: df = read_csv_candles(path, tz=tz, **options)
+        if repair: df = repair_candles(df, REPAIRS if repair is True else repair)
+        return validate_candles(df)
+    except CandleError as e:                                    # every message names its file, and the repair that fixes it
+        first, _, rows = str(e).partition(", first:\n")
+        fix = next((f" (--repair {r} fixes it)" for k, r in REPAIR_HINTS.items() if first.startswith(k)), "")
+        raise CandleError(f"{path}: {first}{fix}" + (f", first:\n{rows}" if rows else "")) from None
 
 # %% ../nbs/00_data.ipynb #21b54d5e
 REGIMES = ("BULL_STRONG", "BULL_WEAK", "RANGE", "BEAR_WEAK", "BEAR_STRONG", "VOLATILE")
@@ -453,13 +468,14 @@ def import_files(files, db, symbol:str, overwrite:bool=False, repair=(), busy_ti
     for i, f in enumerate(files):
         try: results.append(write_sqlite(load_candles(f, repair=repair, **options), db, symbol, overwrite=overwrite and i == 0, busy_timeout=busy_timeout))
         except (CandleError, DatabaseLocked) as e:           # name the file, and what the earlier files already stored
-            e.args = (f"{f}: {e}" + (f"\n(stored before it: {', '.join(str(g) for g in files[:i])})" if i else ""),)
+            named = str(e) if str(e).startswith(f"{Path(f)}: ") else f"{f}: {e}"          # load_candles names the file already
+            e.args = (named + (f"\n(stored before it: {', '.join(str(g) for g in files[:i])})" if i else ""),)
             raise
     return results
 
-def summarize(candles:pd.DataFrame) -> pd.DataFrame:
-    "One row per symbol: bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
-    frames = dict(iter(candles.groupby(level="symbol"))) if isinstance(candles.index, pd.MultiIndex) else {"": candles}
+def summarize(candles:pd.DataFrame, name:str="") -> pd.DataFrame:
+    "One row per symbol (`name` for a frame of one): bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
+    frames = dict(iter(candles.groupby(level="symbol"))) if isinstance(candles.index, pd.MultiIndex) else {name: candles}
     rows = {}
     for sym, df in frames.items():
         df = df.droplevel("symbol") if isinstance(df.index, pd.MultiIndex) else df
@@ -482,9 +498,9 @@ def candles_from_yahoo(raw:pd.DataFrame) -> pd.DataFrame:
     df.index = pd.DatetimeIndex(idx.tz_convert("UTC"), name="time").as_unit("ns")
     return validate_candles(df)
 
-def download(tickers, start:str, end:str, db, interval:str="1d", fetch=yfinance_fetch) -> list[ImportResult]:
-    "Fetch each ticker with `fetch` and store it in `db` (idempotent like an import)."
-    return [write_sqlite(candles_from_yahoo(fetch(t, start, end, interval)), db, t, name=t) for t in tickers]
+def download(tickers, start:str, end:str, db, interval:str="1d", fetch=yfinance_fetch, overwrite:bool=False) -> list[ImportResult]:
+    "Fetch each ticker with `fetch` and store it in `db` (idempotent like an import; `overwrite` replaces what is stored, for revised prices)."
+    return [write_sqlite(candles_from_yahoo(fetch(t, start, end, interval)), db, t, name=t, overwrite=overwrite) for t in tickers]
 
 # %% ../nbs/00_data.ipynb #fcfd7392
 def atomic_write(path, content) -> Path:

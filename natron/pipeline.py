@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/pipeline.html.md"""
 
 # %% ../nbs/07_pipeline.ipynb #fe25f91d
 from __future__ import annotations
-import copy, datetime as dt, itertools, json, logging, os, time
+import copy, datetime as dt, difflib, itertools, json, logging, os, re, shutil, signal, threading, time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from functools import partial
@@ -18,14 +18,14 @@ import natron
 from .data import atomic_write
 
 # %% auto #0
-__all__ = ['log', 'NBS', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'SWEEP_SHARPE', 'Phase', 'load_params',
-           'phase_parameters', 'enabled_phases', 'undeclared', 'PipelineError', 'Launch', 'telemetry', 'log_phase',
-           'execute_run', 'headline', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed',
-           'sweep_variants', 'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
+__all__ = ['log', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'SWEEP_SHARPE', 'Phase', 'packaged', 'notebooks',
+           'suggest', 'load_params', 'init_project', 'phase_parameters', 'enabled_phases', 'undeclared', 'check_params',
+           'PipelineError', 'RunBusy', 'Interrupted', 'Launch', 'telemetry', 'log_phase', 'execute_run', 'headline',
+           'natron_commit', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
+           'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
 log = logging.getLogger(__name__)
-NBS = Path(natron.__file__).resolve().parent.parent / "nbs"   # the phase notebooks of this checkout
 
 @dataclass(frozen=True)
 class Phase:
@@ -41,13 +41,43 @@ PHASES = (Phase("pretrain", "02h_pretrain.ipynb", "encoder.pt", distributed=True
           Phase("rl", "04_rl.ipynb", "natron_v2.pt", (("bundle_path", "finetune", "natron_v2.pt"),)),
           Phase("report", "05a_report.ipynb", "report.html"))
 
+def packaged(kind:str) -> Path:
+    "natron's own `nbs` (the phase notebooks) or `params` folder: inside the installed package (a wheel), else beside it (a checkout)."
+    here = Path(natron.__file__).resolve().parent
+    return here / kind if (here / kind).is_dir() else here.parent / kind
+
+def notebooks(project=".") -> Path:
+    "The phase notebooks a run executes: the project's `nbs/` when it holds every one (a checkout, a `natron init` folder), else natron's own."
+    own = Path(project) / "nbs"
+    return own if all((own / p.notebook).exists() for p in PHASES) else packaged("nbs")
+
+def suggest(name:str, choices) -> str:
+    "' (did you mean X?)' when `name` looks like a typo of one of `choices`, else ''."
+    close = difflib.get_close_matches(str(name), sorted(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
 def load_params(path, overrides:dict|None=None) -> dict:
     "Read a parameter file and set `overrides` (dotted key -> value, from `natron run -p`); phases default to enabled."
     params = with_overrides(yaml.safe_load(Path(path).read_text()) or {}, overrides or {})
     if not isinstance(params.get("phases", {}), dict): raise ValueError(f"{path}: 'phases' must map phase names to settings")
-    unknown = set(params.get("phases", {})) - {p.name for p in PHASES}
-    if unknown: raise ValueError(f"{path}: unknown phase(s) {sorted(unknown)}; phases are {[p.name for p in PHASES]}")
+    names = [p.name for p in PHASES]
+    unknown = [f"{k}{suggest(k, names)}" for k in params.get("phases", {}) if k not in names]
+    if unknown: raise ValueError(f"{path}: unknown phase(s) {', '.join(unknown)}; phases are {', '.join(names)}")
     return params
+
+# %% ../nbs/07_pipeline.ipynb #efa18a8c
+def init_project(folder) -> list[Path]:
+    "Write a project into `folder`: natron's parameter files in params/, the phase notebooks in nbs/, an empty outputs/. Existing files are kept."
+    written = []
+    for kind, names in (("params", sorted(p.name for p in packaged("params").glob("*.yaml"))), ("nbs", [p.notebook for p in PHASES])):
+        for name in names:
+            dest = Path(folder) / kind / name
+            if dest.exists(): continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(packaged(kind) / name, dest)
+            written.append(dest)
+    (Path(folder) / "outputs").mkdir(parents=True, exist_ok=True)
+    return written
 
 # %% ../nbs/07_pipeline.ipynb #76f2d09e
 RUN_KEYS = ("phases", "name", "wandb_project", "wandb_tags", "wandb_offline")   # settings of the run itself, not of a phase
@@ -65,16 +95,46 @@ def enabled_phases(params:dict, phases=PHASES) -> list[Phase]:
     return [p for p in phases if params.get("phases", {}).get(p.name, {}).get("enabled", True)]
 
 def undeclared(params:dict, declared:dict) -> list[str]:
-    "Names in `params` that no enabled phase declares (`declared`: phase -> its parameter names): typos, most likely."
+    "Names in `params` that no enabled phase declares (`declared`: phase -> its parameter names), each with a suggestion if it looks like a typo."
     every = set().union(*declared.values()) if declared else set()
-    common = [k for k in params if k not in RUN_KEYS and k not in every]
-    own = [f"phases.{ph}.{k}" for ph, block in params.get("phases", {}).items() if ph in declared
+    common = [k + suggest(k, every | set(RUN_KEYS)) for k in params if k not in RUN_KEYS and k not in every]
+    own = [f"phases.{ph}.{k}" + suggest(k, declared[ph]) for ph, block in params.get("phases", {}).items() if ph in declared
            for k in block if k != "enabled" and k not in declared[ph]]
     return common + own
+
+def check_params(params:dict, phases=PHASES, nbs:Path|None=None) -> dict:
+    "Each enabled phase's declared parameter names (phase -> set), after refusing any name no enabled phase takes."
+    import papermill as pm
+    nbs = nbs or notebooks()
+    declared = {p.name: set(pm.inspect_notebook(str(nbs / p.notebook))) for p in enabled_phases(params, phases)}
+    typos = undeclared(params, declared)
+    if typos: raise ValueError(f"no enabled phase takes the parameter(s) {', '.join(typos)}")
+    return declared
 
 # %% ../nbs/07_pipeline.ipynb #7430a19b
 class PipelineError(RuntimeError):
     "A phase failed; the message names the phase, the cell and the executed notebook to open."
+
+class RunBusy(RuntimeError):
+    "Another process is executing this run (it holds the run's lock)."
+
+class Interrupted(KeyboardInterrupt):
+    "SIGTERM stopped the run (a KeyboardInterrupt, so it passes through papermill's event loop as Ctrl-C does)."
+
+@contextmanager
+def _claimed(run_dir:Path):
+    "Hold `run.lock` while the run executes (a second process is refused; the lock dies with the process), SIGTERM raising `Interrupted`."
+    from filelock import FileLock, Timeout
+    lock = FileLock(run_dir / "run.lock")
+    try: lock.acquire(timeout=0)
+    except Timeout: raise RunBusy(f"{run_dir} is being executed by another process (it holds {run_dir / 'run.lock'})") from None
+    def stop(signum, frame): raise Interrupted(f"stopped by {signal.Signals(signum).name}")
+    main = threading.current_thread() is threading.main_thread()
+    old = signal.signal(signal.SIGTERM, stop) if main else None
+    try: yield
+    finally:
+        if main: signal.signal(signal.SIGTERM, old)
+        lock.release()
 
 def _write_json(path:Path, obj) -> None: atomic_write(path, json.dumps(obj, indent=1, default=str))
 
@@ -98,7 +158,8 @@ def _phase_environment(phase:Phase, launch:Launch|None):
     try: yield
     finally: os.environ.clear(); os.environ.update(saved)
 
-def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set, launch:Launch|None=None) -> None:
+def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set, launch:Launch|None=None, progress:str|None=None) -> None:
+    "Execute `phase`'s notebook into the run; `progress`: label of a bar of its cells (elapsed time and an estimate), None for none."
     import papermill as pm
     from traitlets.config import Config
     follower = launch is not None and launch.rank > 0           # ranks > 0 keep their executed notebooks apart and write nothing else
@@ -107,7 +168,7 @@ def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set, l
     try:
         with _phase_environment(phase, launch):
             pm.execute_notebook(nbs / phase.notebook, out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
-                                progress_bar=False, config=Config(KERNEL_CONFIG))
+                                progress_bar={"desc": progress, "unit": "cell"} if progress else False, config=Config(KERNEL_CONFIG))
     except pm.PapermillExecutionError as e:
         raise PipelineError(f"phase {phase.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); open {out_nb}") from None
     if not follower and not (run_dir / phase.name / phase.produces).exists():
@@ -131,36 +192,37 @@ def log_phase(wb, phase:Phase, run_dir:Path) -> None:
     wb.summary.update({f"{phase.name}.{k}": v for k, v in m.get("headline", {}).items()})
 
 # %% ../nbs/07_pipeline.ipynb #62fca002
-def execute_run(run_dir:Path, phases=PHASES, nbs:Path=NBS, launch:Launch|None=None) -> Path:
-    "Run every enabled, unfinished phase of the run in `run_dir` in order; return `run_dir`."
-    import papermill as pm
-    rec = json.loads((run_dir / "run.json").read_text())
-    todo = enabled_phases(rec["params"], phases)
-    declared = {p.name: set(pm.inspect_notebook(str(nbs / p.notebook))) for p in todo}
-    typos = undeclared(rec["params"], declared)
-    if typos: raise ValueError(f"no enabled phase takes the parameter(s) {typos}")
-    start, wb = time.time(), telemetry(rec["params"], run_dir)
-    for i, phase in enumerate(todo, 1):
-        if rec["phases"].get(phase.name) == "done": log.info("[%d/%d] %s: already done", i, len(todo), phase.name); continue
-        log.info("[%d/%d] %s: running %s", i, len(todo), phase.name, phase.notebook)
-        t0 = time.time()
-        try: _run_phase(phase, rec["params"], run_dir, nbs, declared[phase.name], launch)
-        except Exception as e:
-            if launch: launch.store.set(f"{launch.key}/{phase.name}", "failed")
-            rec["phases"][phase.name], rec["status"], rec["error"] = "failed", "failed", str(e)
-            _finish(run_dir, rec, time.time() - start)
-            if wb: wb.finish(exit_code=1)
-            raise
-        rec["phases"][phase.name] = "done"
-        if launch: launch.store.set(f"{launch.key}/{phase.name}", "done")    # ranks > 0 may start the next phase: its inputs exist
-        log_phase(wb, phase, run_dir)
+def execute_run(run_dir:Path, phases=PHASES, nbs:Path|None=None, launch:Launch|None=None, progress:bool=False) -> Path:
+    "Run every enabled, unfinished phase of the run in `run_dir` in order (the run's lock held); return `run_dir`."
+    with _claimed(run_dir):
+        rec = json.loads((run_dir / "run.json").read_text())
+        nbs = Path(nbs or rec.get("notebooks") or notebooks())
+        declared, todo = check_params(rec["params"], phases, nbs), enabled_phases(rec["params"], phases)
+        rec["status"] = "running"
         _write_json(run_dir / "run.json", rec)
-        log.info("[%d/%d] %s: done in %.0f s", i, len(todo), phase.name, time.time() - t0)
-    rec["status"], rec["error"] = "done", None
-    _collect(run_dir, todo)
-    _finish(run_dir, rec, time.time() - start)
-    if wb: wb.finish()
-    return run_dir
+        start, wb = time.time(), telemetry(rec["params"], run_dir)
+        for i, phase in enumerate(todo, 1):
+            if rec["phases"].get(phase.name) == "done": log.info("[%d/%d] %s: already done", i, len(todo), phase.name); continue
+            log.info("[%d/%d] %s: running %s", i, len(todo), phase.name, nbs / phase.notebook)
+            t0 = time.time()
+            try: _run_phase(phase, rec["params"], run_dir, nbs, declared[phase.name], launch, f"[{i}/{len(todo)}] {phase.name}" if progress else None)
+            except (Exception, KeyboardInterrupt) as e:              # Ctrl-C or SIGTERM: `interrupted`, listed like any other end
+                if launch: launch.store.set(f"{launch.key}/{phase.name}", "failed")
+                status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
+                rec["phases"][phase.name], rec["status"], rec["error"] = status, status, str(e) or type(e).__name__
+                _finish(run_dir, rec, time.time() - start)
+                if wb: wb.finish(exit_code=1)
+                raise
+            rec["phases"][phase.name] = "done"
+            if launch: launch.store.set(f"{launch.key}/{phase.name}", "done")    # ranks > 0 may start the next phase: its inputs exist
+            log_phase(wb, phase, run_dir)
+            _write_json(run_dir / "run.json", rec)
+            log.info("[%d/%d] %s: done in %.0f s", i, len(todo), phase.name, time.time() - t0)
+        rec["status"], rec["error"] = "done", None
+        _collect(run_dir, todo)
+        _finish(run_dir, rec, time.time() - start)
+        if wb: wb.finish()
+        return run_dir
 
 # %% ../nbs/07_pipeline.ipynb #43b53351
 def _collect(run_dir:Path, phases:list[Phase]) -> None:
@@ -187,43 +249,61 @@ def _append_index(index:Path, row:dict) -> None:
         atomic_write(index, old + pd.DataFrame([row], columns=INDEX_COLUMNS).to_csv(header=False, index=False))
 
 def _finish(run_dir:Path, rec:dict, seconds:float) -> None:
-    "Record the run's status in run.json, append a row to runs/index.csv, and point outputs/latest at it when it succeeded."
+    "Record the run's status in run.json, append a row to runs/index.csv, and point outputs/latest at it when it succeeded (and is the newest to)."
     _write_json(run_dir / "run.json", rec)
     runs = run_dir.parent
     row = {"id": run_dir.name, "name": rec["name"], "status": rec["status"], "params": rec.get("params_file"),
            "data": rec["params"].get("data_path") or "synthetic", "commit": rec["commit"], "created": rec["created"],
            "seconds": round(seconds), "headline": ";".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in headline(run_dir).items())}
     _append_index(runs / "index.csv", row)
-    if rec["status"] == "done":                                 # a new link renamed over the old one: atomic, safe for parallel sweeps
+    if rec["status"] == "done": _point_latest(run_dir)
+
+def _point_latest(run_dir:Path) -> None:
+    "Point outputs/latest at `run_dir` unless it shows a newer finished run (ids start with their creation time): a new link renamed over the old."
+    from filelock import FileLock
+    runs = run_dir.parent
+    latest = runs.parent / "latest"
+    with FileLock(runs / "latest.lock"):                        # parallel sweeps finishing together: the newest wins
+        if latest.exists() and latest.resolve().name[:22] > run_dir.name[:22]: return
         tmp = runs.parent / f".latest-{run_dir.name}"
         tmp.unlink(missing_ok=True)                             # a link a killed run left behind
         tmp.symlink_to(Path("runs") / run_dir.name, target_is_directory=True)
-        os.replace(tmp, runs.parent / "latest")
+        os.replace(tmp, latest)
 
 # %% ../nbs/07_pipeline.ipynb #7797bc4e
-def start_run(params:dict, outputs="outputs", params_file=None) -> Path:
-    "Create `outputs/runs/<timestamp>-<name>/` with the resolved parameters and an initial run.json."
+def natron_commit() -> str|None:
+    "The git commit of the natron checkout this package runs from; None for an installed wheel."
     from natron.bundle import git_commit
+    root = Path(natron.__file__).resolve().parent.parent
+    return git_commit(root) if (root / ".git").exists() and (root / "nbs").is_dir() else None
+
+def start_run(params:dict, outputs="outputs", params_file=None, nbs:Path|None=None) -> Path:
+    "Create `outputs/runs/<timestamp>-<name>/` with the resolved parameters and an initial run.json; the name must name a folder there."
     name = str(params.get("name", "run"))
+    if not re.fullmatch(r"\w[\w.-]*", name): raise ValueError(f"name {name!r}: a run's name is letters, digits, '_', '-' and '.' (it names its folder)")
     run_dir = Path(outputs) / "runs" / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}-{name}"
     run_dir.mkdir(parents=True)
     atomic_write(run_dir / "params.yaml", yaml.safe_dump(params, sort_keys=False))
     _write_json(run_dir / "run.json", {"name": name, "params_file": str(params_file) if params_file else None, "params": params,
-                                       "commit": git_commit(), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                                       "status": "running", "phases": {}, "error": None})
+                                       "natron_version": natron.__version__, "commit": natron_commit(),
+                                       "notebooks": str(Path(nbs).resolve()) if nbs else None,
+                                       "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                                       "status": "created", "phases": {}, "error": None})
     return run_dir
 
-def run_pipeline(params_file=None, params:dict|None=None, outputs="outputs", phases=PHASES, nbs:Path=NBS) -> Path:
-    "Start a run from a parameter file (or dict) and execute it; return its directory."
+def run_pipeline(params_file=None, params:dict|None=None, outputs="outputs", phases=PHASES, nbs:Path|None=None, progress:bool=False) -> Path:
+    "Check the parameters, then start a run from a parameter file (or dict) and execute it; return its directory."
     params = params if params is not None else load_params(params_file)
-    return execute_run(start_run(params, outputs, params_file), phases, nbs)
+    nbs = nbs or notebooks()
+    check_params(params, phases, nbs)                           # before any folder exists: a typo leaves nothing behind
+    return execute_run(start_run(params, outputs, params_file, nbs), phases, nbs, progress=progress)
 
-def resume_run(run_dir, phases=PHASES, nbs:Path=NBS, force:bool=False) -> Path:
+def resume_run(run_dir, phases=PHASES, nbs:Path|None=None, force:bool=False, progress:bool=False) -> Path:
     "Continue a failed or killed run from its first unfinished phase; `force` starts unfinished phases over (their checkpoints set aside)."
     run_dir = Path(run_dir)
     if not (run_dir / "run.json").exists(): raise FileNotFoundError(f"{run_dir} is not a run directory (no run.json)")
     if force: _set_aside_checkpoints(run_dir, phases)
-    return execute_run(run_dir, phases, nbs)
+    return execute_run(run_dir, phases, nbs, progress=progress)
 
 def _set_aside_checkpoints(run_dir:Path, phases) -> None:
     "Rename the last checkpoint of every unfinished phase to `checkpoint_last.pt.stale`: the phase trains again under the run's current parameters."
@@ -234,21 +314,39 @@ def _set_aside_checkpoints(run_dir:Path, phases) -> None:
             os.replace(ckpt, ckpt.with_name(ckpt.name + ".stale"))
             log.warning("%s: starting over under the current parameters (the old checkpoint is %s.stale)", p.name, ckpt.name)
 
+def _mark_if_stale(run_dir:Path) -> None:
+    "Record a run left `running` by a process that no longer holds its lock (SIGKILL, a crash, a lost machine) as `interrupted`."
+    from filelock import FileLock, Timeout
+    rec = json.loads((run_dir / "run.json").read_text())
+    if rec.get("status") != "running": return
+    lock = FileLock(run_dir / "run.lock")
+    try: lock.acquire(timeout=0)
+    except Timeout: return                                      # alive: its process holds the lock
+    try:
+        rec["status"], rec["error"] = "interrupted", "its process ended without recording why (killed?); natron run --resume continues it"
+        created = dt.datetime.fromisoformat(rec["created"]).timestamp()
+        _finish(run_dir, rec, (run_dir / "run.json").stat().st_mtime - created)
+    finally: lock.release()
+
 def list_runs(outputs="outputs") -> pd.DataFrame:
-    "The experiment record: the last row of every run in outputs/runs/index.csv."
+    "The experiment record: the last row of every run in outputs/runs/index.csv, a run whose process died found and recorded first."
+    for f in Path(outputs, "runs").glob("*/run.json"): _mark_if_stale(f.parent)
     index = Path(outputs) / "runs" / "index.csv"
     if not index.exists(): return pd.DataFrame(columns=INDEX_COLUMNS)
     return pd.read_csv(index).drop_duplicates("id", keep="last").reset_index(drop=True)
 
 # %% ../nbs/07_pipeline.ipynb #476e5b08
-def run_distributed(params_file, outputs="outputs", phases=PHASES, nbs:Path=NBS) -> Path:
+def run_distributed(params_file, outputs="outputs", phases=PHASES, nbs:Path|None=None) -> Path:
     "The pipeline as one process of a torchrun launch (or the plain pipeline outside torchrun); returns the run directory."
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1: return run_pipeline(params_file, outputs=outputs, phases=phases, nbs=nbs)
     import torch.distributed as dist
     store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False, timeout=dt.timedelta(days=7))
     launch = Launch(int(os.environ["RANK"]), store, f"natron/{os.environ.get('TORCHELASTIC_RUN_ID', 'run')}/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}")
+    nbs = nbs or notebooks()
     if launch.rank == 0:
-        run_dir = start_run(load_params(params_file), outputs, params_file).resolve()
+        params = load_params(params_file)
+        check_params(params, phases, nbs)
+        run_dir = start_run(params, outputs, params_file, nbs).resolve()
         store.set(f"{launch.key}/run_dir", str(run_dir))
         return execute_run(run_dir, phases, nbs, launch)
     return _follow_run(Path(store.get(f"{launch.key}/run_dir").decode()), launch, phases, nbs)
@@ -305,7 +403,7 @@ def _sweep_one(params:dict, outputs, phases, nbs) -> dict:
         run_dir, status = max(Path(outputs, "runs").glob(f"*-{params['name']}"), key=lambda p: p.stat().st_mtime), "failed"
     return {"run": run_dir.name, "status": status, **headline(run_dir)}
 
-def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path=NBS) -> Path:
+def run_sweep(sweep_file, outputs="outputs", jobs:int=1, phases=PHASES, nbs:Path|None=None) -> Path:
     "Run every variant of a sweep file (in `jobs` parallel processes) and write the comparison to outputs/sweeps/<id>/."
     spec = yaml.safe_load(Path(sweep_file).read_text())
     base, variants, name = load_params(spec["base"]), sweep_variants(spec), spec.get("name", "sweep")

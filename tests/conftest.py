@@ -15,6 +15,18 @@ def run_natron(): return natron
 
 
 @pytest.fixture(scope="session")
+def smoke_finetune(tmp_path_factory):
+    "A smoke fine-tune on the default synthetic market (1500 bars, seed 0), trained once per test process: its out_dir."
+    import torch
+    from natron.data import phase_candles
+    from natron.finetune import finetune
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("smoke_finetune")
+    finetune(phase_candles(n_bars=1500, seed=0)[0], "smoke", out, 0, progress=False)
+    return out
+
+
+@pytest.fixture(scope="session")
 def model(tmp_path_factory):
     "A real bundle (real features, scaler and model, random weights, an RL policy) for the serving tests."
     from natron.inference import demo_bundle
@@ -25,3 +37,12 @@ def model(tmp_path_factory):
 def predictor(model):
     from natron.inference import load_predictor
     return load_predictor(model)
+
+
+SERVING = ("test_serving_", "test_sessions")   # real servers with latency budgets: one xdist worker runs them one at a time
+
+@pytest.hookimpl(tryfirst=True)                 # before xdist's own hook, which reads the marker into the test's id
+def pytest_collection_modifyitems(items):
+    "Under `pytest -n 2 --dist loadgroup` the serving tests share one worker, so two servers never race for the cores."
+    for item in items:
+        if item.path.name.startswith(SERVING): item.add_marker(pytest.mark.xdist_group("serving"))

@@ -42,13 +42,35 @@ def test_help_exits_0_and_names_no_missing_file(command):
 @pytest.mark.parametrize("args,message", [
     (["-p", "preset"], "-p takes KEY=VALUE"),
     (["-p", "seeds=[0, 1"], "not valid YAML"),
-    (["-p", "phases.fintune.epochs=3"], "unknown phase(s) ['fintune']"),
-    (["-p", "sed=1"], "no enabled phase takes the parameter(s) ['sed']"),
+    (["-p", "phases.fintune.epochs=3"], "unknown phase(s) fintune (did you mean finetune?)"),
+    (["-p", "prest=base"], "no enabled phase takes the parameter(s) prest (did you mean preset?)"),
+    (["-p", "name=../../x"], "a run's name is letters, digits"),
 ])
-def test_bad_overrides_end_with_a_message(tmp_path, args, message):
-    r = subprocess.run([NATRON, "run", str(ROOT / "params" / "demo.yaml"), *args, "--outputs", str(tmp_path)],
+def test_bad_overrides_end_with_a_message_and_leave_no_folder(tmp_path, args, message):
+    r = subprocess.run([NATRON, "run", str(ROOT / "params" / "demo.yaml"), *args, "--outputs", str(tmp_path / "out")],
                        capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.returncode == 2 and message in r.stderr, f"exit {r.returncode}, stderr:\n{r.stderr}"
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "x").exists(), "a refused run left a folder"
+
+
+@pytest.mark.parametrize("command", [c for c in commands() if c], ids=" ".join)
+def test_every_option_has_help(command):
+    p = parser()
+    for name in command: p = next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices[name]
+    bare = [a.option_strings or a.dest for a in p._actions if not a.help and not isinstance(a, argparse._SubParsersAction)]
+    assert not bare, f"`natron {' '.join(command)}`: options without help text: {bare}"
+
+
+def test_version_suggestions_and_exit_codes(tmp_path):
+    from natron import __version__
+    version = subprocess.run([NATRON, "--version"], capture_output=True, text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.strip() == f"natron {__version__}", version
+    typo = subprocess.run([NATRON, "raun"], capture_output=True, text=True, timeout=120)
+    assert typo.returncode == 2 and "invalid choice: 'raun' (did you mean run?)" in typo.stderr, typo.stderr
+    folder = subprocess.run([NATRON, "predict", "--model", str(tmp_path / "none.pt"), "--db", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120)
+    assert folder.returncode in (2, 3) and "Traceback" not in folder.stderr and len(folder.stderr.strip().splitlines()) == 1, folder.stderr
 
 
 def test_resume_refuses_overrides(tmp_path):

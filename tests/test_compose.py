@@ -21,7 +21,7 @@ def run(notebook: str, out: Path, **parameters) -> None:
 
 def test_phases_chain_by_hand_on_real_candles(tmp_path):
     pre, ft, rl = tmp_path / "pretrain", tmp_path / "finetune", tmp_path / "rl"
-    run("02h_pretrain.ipynb", tmp_path, data_path=REAL, out_dir=str(pre))
+    run("02h_pretrain.ipynb", tmp_path, data_path=REAL, out_dir=str(pre), max_batches=10)
     assert (pre / "encoder.pt").exists(), list(pre.iterdir())
     run("03_finetune.ipynb", tmp_path, data_path=REAL, encoder_path=str(pre / "encoder.pt"), out_dir=str(ft))
     metrics = json.loads((ft / "metrics.json").read_text())

@@ -23,7 +23,7 @@ def test_import_is_idempotent_and_transactional(tmp_path, run_natron):
     more = pd.concat([candles, synthetic_market(400, "SYN_US500", seed=5)[0].iloc[300:]])
     more.iloc[10, more.columns.get_loc("volume")] += 1
     bad = run_natron("data", "import", _csv(tmp_path / "b.csv", more), "--db", db, "--symbol", "US500", check=False)
-    assert bad.returncode == 2 and "already stored with other values" in bad.stderr
+    assert bad.returncode == 3 and "already stored with other values" in bad.stderr
     assert "(100 new, 299 identical, 1 conflicting" in bad.stderr and "Traceback" not in bad.stderr
     with sqlite3.connect(db) as con:
         assert con.execute("SELECT count(*) FROM series").fetchone()[0] == 300
@@ -34,7 +34,7 @@ def test_bad_file_is_named_not_traced(tmp_path, run_natron):
     candles, _ = synthetic_market(50, "X", seed=1)
     candles.iloc[7, candles.columns.get_loc("high")] = 1.0
     r = run_natron("data", "import", _csv(tmp_path / "bad.csv", candles), "--db", tmp_path / "m.db", "--symbol", "X", check=False)
-    assert r.returncode == 2
+    assert r.returncode == 3                                                        # data: the file must be fixed
     assert "high below max(open, close): 1 row(s)" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -44,6 +44,9 @@ def test_synth_and_summary(tmp_path, run_natron):
     out = run_natron("data", "summary", "--db", db).stdout
     for sym in ("SYN_EURUSD", "SYN_US500", "SYN_XAUUSD"): assert sym in out
     assert "15min" in out
+    one = _csv(tmp_path / "EURUSD_H1.csv", synthetic_market(300, "X", seed=1)[0])   # a file of one symbol: named after the file
+    rows = run_natron("data", "summary", "--db", one).stdout.splitlines()
+    assert rows[-1].split()[:2] == ["EURUSD_H1", "300"] and " 1h " in rows[-1], rows
 
 
 def test_concurrent_conflicting_imports_never_lose_or_mix_rows(tmp_path):
@@ -62,13 +65,13 @@ def test_concurrent_conflicting_imports_never_lose_or_mix_rows(tmp_path):
                                      stderr=subprocess.PIPE, text=True) for k, f in files.items()}
         outs = {k: p.communicate(timeout=300) for k, p in procs.items()}
         codes = {k: p.returncode for k, p in procs.items()}
-        assert sorted(codes.values()) in ([0, 2], [0, 3]), (codes, outs)
+        assert sorted(codes.values()) in ([0, 1], [0, 3]), (codes, outs)      # 3: the loser's rows conflict; 1: it waited in vain
         win, lose = sorted(codes, key=codes.get)
         winners.append(win)
         assert f"{n} new row(s), 0 already stored, 0 conflicting, of {n}" in outs[win][0]
         err = outs[lose][1]
         assert "Traceback" not in err, err
-        if codes[lose] == 3: assert "write lock" in err
+        if codes[lose] == 1: assert "write lock" in err
         else:                                                       # the loser saw the winner's rows and named every conflict
             assert f"{overlap} of {n} row(s) of EURUSD already stored with other values" in err, err
             assert f"({n - overlap} new, 0 identical, {overlap} conflicting" in err, err
@@ -84,7 +87,7 @@ def test_sub_second_refused_and_odd_paths_round_trip(tmp_path, run_natron):
     candles.index = pd.DatetimeIndex(["2024-01-01 00:00:00", "2024-01-01 00:00:00.500", "2024-01-01 00:00:01"], tz="UTC", name="time")
     db = tmp_path / "odd #1?x=y" / "m #?.db"
     r = run_natron("data", "import", _csv(tmp_path / "ticks.csv", candles), "--db", db, "--symbol", "X", check=False)
-    assert r.returncode == 2 and "sub-second timestamps: the database stores whole seconds, 1 row(s)" in r.stderr
+    assert r.returncode == 3 and "sub-second timestamps: the database stores whole seconds, 1 row(s)" in r.stderr
     assert "00:00:00.500" in r.stderr and "Traceback" not in r.stderr
     good, _ = synthetic_market(100, "X", seed=0)
     run_natron("data", "import", _csv(tmp_path / "good.csv", good), "--db", db, "--symbol", "X")

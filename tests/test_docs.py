@@ -28,6 +28,15 @@ def test_every_notebook_module_and_guide_has_a_page(site):
     assert not missing, f"pages missing from the site: {sorted(missing)}"
 
 
+def test_module_docstrings_link_to_pages_the_site_has(site):
+    import tomllib
+    base = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]["Documentation"]
+    links = {f.name: re.search(r"^Docs: (\S+?\.html\.md)", f.read_text(), re.M) for f in (ROOT / "natron").glob("[a-z]*.py")}
+    assert all(links.values()), [name for name, m in links.items() if not m]
+    missing = [m.group(1) for m in links.values() if not (site / m.group(1).removeprefix(base)).exists()]
+    assert not missing, f"module docstrings link to pages the site lacks: {missing}"
+
+
 def test_links_point_at_pages_and_anchors_that_exist(site):
     ids = {p.name: set(re.findall(r'\sid="([^"]+)"', p.read_text())) for p in site.glob("*.html")}
     broken = []

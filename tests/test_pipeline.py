@@ -5,8 +5,9 @@ import torch
 import yaml
 
 BIN = Path(sys.executable).parent
-PARAMS = {"name": "pytest", "preset": "smoke", "n_bars": 1200, "seed": 0,
-          "phases": {"pretrain": {"epochs": 1}, "rl": {"seeds": 2}, "report": {"walk_forward_folds": 2}}}
+PARAMS = {"name": "pytest", "preset": "smoke", "n_bars": 1200, "seed": 0,        # every phase at its smallest useful size
+          "phases": {"pretrain": {"epochs": 1, "max_batches": 10}, "rl": {"seeds": 1, "learners": "bandit"},
+                     "report": {"walk_forward_folds": 2, "importance_windows": 200}}}
 
 def test_run_killed_mid_phase_then_resumed(tmp_path):
     params = tmp_path / "p.yaml"; params.write_text(yaml.safe_dump(PARAMS))
@@ -20,6 +21,8 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     run_dir = next(runs.glob("*-pytest"))
     rec = json.loads((run_dir / "run.json").read_text())
     assert rec["phases"].get("pretrain") == "done" and rec["phases"].get("finetune") != "done"
+    killed = subprocess.run([str(BIN / "natron"), "runs", "--outputs", str(tmp_path / "out")], capture_output=True, text=True).stdout
+    assert run_dir.name in killed and "interrupted" in killed, killed      # SIGKILL said nothing: natron runs finds it
     encoder_mtime = (run_dir / "pretrain" / "encoder.pt").stat().st_mtime
 
     r = subprocess.run([str(BIN / "natron"), "run", "--resume", str(run_dir)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)

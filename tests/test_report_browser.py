@@ -28,11 +28,10 @@ def _require_browser():
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory):
-    "A real tiny run (smoke fine-tune + an RL bandit on a small synthetic market), its report, and a report of its predictions file."
+def reports(tmp_path_factory, smoke_finetune):
+    "A real tiny run (the shared smoke fine-tune + an RL bandit on a small synthetic market), its report, and a report of its predictions file."
     from threadpoolctl import threadpool_limits
     from natron.data import phase_candles
-    from natron.finetune import finetune
     from natron.inference import load_predictor
     from natron.pipeline import start_run
     from natron.report import report_from_predictions, write_report
@@ -41,9 +40,9 @@ def reports(tmp_path_factory):
     torch.set_num_threads(1)
     tmp = tmp_path_factory.mktemp("report")
     run_dir = start_run({"name": "browser", "preset": "smoke", "n_bars": 1500, "seed": 0}, tmp / "outputs")
+    shutil.copytree(smoke_finetune, run_dir / "finetune")              # the same candles, preset and seed as this run
     candles, _ = phase_candles(None, None, 1500, 0)
     with threadpool_limits(1):
-        finetune(candles, "smoke", run_dir / "finetune", 0, progress=False)
         refine(candles, run_dir / "finetune" / "natron_v2.pt", "smoke", run_dir / "rl", seeds=2, learners=("bandit",), progress=False)
         run_report = write_report(run_dir, folds=2, importance_windows=300, importance_repeats=1)
         scored = load_predictor(run_dir / "rl" / "natron_v2.pt").predict_batch(candles)

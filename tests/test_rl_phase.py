@@ -11,7 +11,7 @@ from natron.bundle import load_bundle
 from natron.data import phase_candles
 from natron.evaluation import ACTIONS
 from natron.features import FeatureEngine
-from natron.finetune import finetune, predict_windows
+from natron.finetune import predict_windows
 from natron.inference import load_predictor
 from natron.rl import BASELINES, RLConfig, bundle_data, refine
 
@@ -21,12 +21,9 @@ PARAMETERS = {"preset", "data_path", "symbol", "n_bars", "bundle_path", "out_dir
 
 
 @pytest.fixture(scope="module")
-def smoke_bundle(tmp_path_factory):
-    "A smoke supervised bundle trained on the default synthetic market (1500 bars, seed 0)."
-    torch.set_num_threads(1)
-    out = tmp_path_factory.mktemp("supervised")
-    finetune(phase_candles(n_bars=1500, seed=0)[0], "smoke", out, 0, progress=False)
-    return out / "natron_v2.pt"
+def smoke_bundle(smoke_finetune):
+    "The smoke supervised bundle trained once on the default synthetic market (conftest)."
+    return smoke_finetune / "natron_v2.pt"
 
 
 def test_papermill_sees_every_parameter():

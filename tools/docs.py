@@ -1,5 +1,6 @@
-"""Build natron's documentation site into `_docs/` without Quarto: one page per notebook (nbconvert), the
-architecture page, CONTRIBUTING and CHANGELOG, and an API page per module (signatures, docstrings and the
+"""Build natron's documentation site into `_docs/` without Quarto: one page per notebook (nbconvert), with the
+Markdown copy nbdev's module docstrings link to (`pipeline.html.md`), the architecture page, CONTRIBUTING and
+CHANGELOG, and an API page per module (signatures, docstrings and the
 parameters' trailing comments), all sharing one navigation and one stylesheet. Pages are static files that load
 nothing from the network.
 
@@ -88,6 +89,12 @@ def notebook_body(path:Path) -> tuple[str, str]:
     return title, body
 
 
+def markdown_page(path:Path) -> str:
+    "A notebook as Markdown: the `<module>.html.md` page nbdev's module docstrings link to (`Docs: <site>/pipeline.html.md`)."
+    from nbconvert import MarkdownExporter
+    return MarkdownExporter().from_filename(str(path))[0]
+
+
 def api_body(module:str, names:list[str]) -> str:
     "HTML of one module's exported functions and classes: signature, docstring and documented parameters."
     from fastcore.docments import docments
@@ -151,6 +158,8 @@ def build(out:Path=ROOT / "_docs") -> list[Path]:
     out.mkdir(parents=True)
     (out / "style.css").write_text(CSS + HtmlFormatter().get_style_defs(".highlight"))
     for name, (title, body) in bodies.items(): (out / name).write_text(page(title, fix_links(body), name, nav))
+    from nbdev.config import nbpath2html
+    for p in notebooks: (out / f"{nbpath2html(Path(p.name)).as_posix()}.md").write_text(markdown_page(p))
     return [out / name for name in bodies]
 
 
