@@ -161,14 +161,14 @@ def recent_rows(rows:np.ndarray, index:pd.Index, fraction:float) -> np.ndarray:
 HEADLINE = ("buy_auc", "sell_auc", "direction_accuracy", "regime_accuracy")   # calibration-free scores: the same in every table
 PHASE2_MONITOR = "val_direction_auc"   # what picks phase 2's epoch: the direction score's validation AUC (see the learning yardstick)
 
-def choose_direction_head(model:nn.Module, data, candles:pd.DataFrame) -> dict[str, float]:
-    "Point `model.cfg.direction_head` at the head whose direction score has the best validation AUC; every candidate's AUC."
-    aucs = {}
+def choose_direction_head(model:nn.Module, data, candles:pd.DataFrame) -> dict[str, dict]:
+    "Point `model.cfg.direction_head` at the head whose direction score has the best validation AUC; every candidate head's validation scores."
+    scores = {}
     for head in ("direction", "returns")[: 2 if model.cfg.return_horizons else 1]:
         model.cfg.direction_head = head
-        aucs[head] = split_scores(model, data, "val", candles)["direction_auc"]
-    model.cfg.direction_head = max(aucs, key=aucs.get)
-    return aucs
+        scores[head] = split_scores(model, data, "val", candles)
+    model.cfg.direction_head = max(scores, key=lambda h: scores[h]["direction_auc"])
+    return scores
 
 def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str|None=None, encoder_path=None,
              cfg:FinetuneConfig=FinetuneConfig(), window:int|None=None, engine=None,
@@ -194,11 +194,11 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     per_step = model.backbone.is_causal if per_step is None else per_step
     objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg, head_weights, per_step)
     def evaluate(obj):
-        aucs = choose_direction_head(obj.model, data, candles)        # the epoch's best head, and the scores it gives
-        return {**{f"val_{k}": v for k, v in split_scores(obj.model, data, "val", candles).items()}, **{f"val_{h}_head_auc": a for h, a in aucs.items()}}
+        heads = choose_direction_head(obj.model, data, candles)       # the epoch's best head, and the scores it gives
+        return {**{f"val_{k}": v for k, v in heads[obj.model.cfg.direction_head].items()}, **{f"val_{h}_head_auc": s["direction_auc"] for h, s in heads.items()}}
     cfg_train = train_config(preset, seed=seed, monitor=monitor or PHASE2_MONITOR, **train_overrides)
     result = fit(objective, data.dataset("train", per_step), data.dataset("val", per_step), cfg_train, out_dir, evaluate)
-    head_aucs = choose_direction_head(model, data, candles)                # for the kept (best) weights, on validation
+    head_aucs = {h: s["direction_auc"] for h, s in choose_direction_head(model, data, candles).items()}   # for the kept weights, on validation
     frames = {s: predictions_frame(predict_windows(model, data.dataset(s)), data.index[data.splits[s]]) for s in ("val", "test") if len(data.splits[s])}
     scores = {s: prediction_scores(data.labels, f) for s, f in frames.items()}        # the epoch was chosen on val; test is read here, once
     threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val
