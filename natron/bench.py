@@ -28,7 +28,7 @@ from .bundle import load_bundle
 from .inference import NatronPredictor, _records, demo_bundle, finite_features, load_predictor, prediction_columns
 from .model import ModelConfig, build_model, model_config, multitask_loss
 from .protocol import candle_records
-from .registry import GROUPS, REGISTRY
+from .registry import GROUPS
 from .scoreboard import ma_crossover
 from .scoring import WORKERS
 from .sequences import TARGETS, _window_data

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, confusion_matrix, f1_score, roc_auc_score
-from threadpoolctl import threadpool_limits
 from .data import REGIMES, bar_times
 from .stats import periods_per_year
 from .labels import DIRECTIONS, LABEL_CLASSES

@@ -10,7 +10,7 @@ import logging
 import numpy as np
 import pandas as pd
 from fastcore.basics import patch
-from .data import CANDLE_COLUMNS, synthetic_market
+from .data import CANDLE_COLUMNS
 from .registry import BLOCKS, GROUPS, REGISTRY, Bars, FeatureSpec
 from .rolling import only_rows
 import natron.indicators, natron.structure  # noqa: F401  (importing them registers their blocks)

@@ -14,7 +14,7 @@ import pandas as pd
 import torch
 from torch import nn
 from .bundle import NatronModelBundle, engine_config, provenance
-from .data import atomic_write, bar_times, phase_candles
+from .data import atomic_write, bar_times
 from .evaluation import DIRECTION_PROBS, prediction_scores
 from .model import ModelOutput, build_model, head_probabilities, model_config, multitask_loss, PRESETS
 from .pretrain import load_encoder, split_overrides

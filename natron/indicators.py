@@ -7,7 +7,6 @@ Docs: https://natron-dev.github.io/natron/indicators.html.md"""
 # %% ../nbs/01b_indicators.ipynb #b24047e1
 from __future__ import annotations
 import numpy as np
-import pandas as pd
 from .registry import Bars, feature_block, shared
 from .rolling import (FLAT, div, ema, extra_rows, idle, lag, rmean_std, memory, rmax, rmean, rmeans, rmin, rsum, rsums, sliding, span, wilder, zscore)
 from scipy.signal import lfilter

@@ -6,7 +6,7 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 
 # %% ../nbs/05_inference.ipynb #adad1c60
 from __future__ import annotations
-import logging, operator, tempfile
+import logging, operator
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path

@@ -6,8 +6,7 @@ Docs: https://natron-dev.github.io/natron/model.html.md"""
 
 # %% ../nbs/02c_model.ipynb #d5a63714
 from __future__ import annotations
-from dataclasses import dataclass, asdict
-import pandas as pd
+from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from .data import atomic_write, phase_candles
+from .data import atomic_write
 from .backbones import patchify
 from .features import input_engine
 from .model import ModelConfig, build_model, model_config, PRESETS

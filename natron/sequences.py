@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 from .features import FeatureEngine
 from .labels import LabelConfig, LabelGeneratorV2
 from .data import bar_times

@@ -7,7 +7,6 @@ Docs: https://natron-dev.github.io/natron/structure.html.md"""
 # %% ../nbs/01c_structure.ipynb #0f58cf58
 from __future__ import annotations
 import numpy as np
-import pandas as pd
 from .registry import Bars, feature_block, shared
 from .rolling import (at, div, extreme_since, lag, last_index, rmax, rmean, rmin, sliding, zscore)
 from .indicators import log_returns, rcorr, true_range, typical_price

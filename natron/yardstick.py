@@ -19,7 +19,7 @@ from .scoreboard import BASELINE_MODELS, fit_baselines
 from .finetune import finetune, predict_windows, predictions_frame
 from .lab import bayes_filter, direction_auc, full_information_reference, lab_market
 from .pretrain import pretrain
-from .registry import GROUPS, REGISTRY
+from .registry import GROUPS
 
 # %% auto #0
 __all__ = ['log', 'SCORES', 'HEADLINE', 'EPOCH_CRITERIA', 'LABEL_FRACTIONS', 'STUDIES', 'FRESH_MARKETS', 'FRESH_OFFSET',
@@ -92,7 +92,7 @@ def learn_runs(variants:dict,                # name -> `finetune` keywords, plus
             if pretrained and key not in encoders:
                 out = Path(tmp) / f"encoder{len(encoders)}"
                 pretrain(candles.loc[list(pre_symbols)] if pre_symbols else candles, v.get("preset", "small"), out, seed,
-                         v.get("backbone", "transformer"), window=v.get("window"), epochs=pretrain_epochs, progress=False)
+                         v.get("backbone"), window=v.get("window"), epochs=pretrain_epochs, progress=False)
                 encoders[key] = out / "encoder.pt"
             model, result, data, _ = finetune(candles.loc[list(symbols)] if symbols else candles, seed=seed,
                                               encoder_path=encoders[key] if pretrained else None, progress=False, **v)
