@@ -358,7 +358,7 @@ def _add_bench(sub):
     s = sub.add_parser("bench", help="measure the performance budgets: latency, throughput, memory, learning")
     s.add_argument("name", choices=[*BENCHES, "all"], help="; ".join(f"{k}: {v[2]}" for k, v in BENCHES.items()))
     s.add_argument("--quick", action="store_true", help="learn: the CI size (smoke preset, a few thousand bars, 2 seeds; by default 2 markets; minutes)")
-    s.add_argument("--all-backbones", action="store_true", help="learn --table: every backbone, not only the default transformer")
+    s.add_argument("--all-backbones", action="store_true", help="learn --table: every backbone, not only the default gru")
     study = s.add_mutually_exclusive_group()
     for flag, what in (("table", "the single-market table: market_seed 1, scored on its test span (the default: fresh markets)"),
                        ("epoch-criteria", "natron from scratch with phase 2's epoch chosen by each criterion, at full and 5%% labels"),

@@ -18,6 +18,7 @@ from .features import FeatureEngine
 from .scoreboard import BASELINE_MODELS, fit_baselines
 from .finetune import finetune, predict_windows, predictions_frame
 from .lab import bayes_filter, direction_auc, full_information_reference, lab_market
+from .model import PRESETS
 from .pretrain import pretrain
 from .registry import GROUPS
 
@@ -168,7 +169,7 @@ def backbone_table(all_backbones:bool=False, preset:str="small", n_bars:int=20_0
     from natron.backbones import BACKBONES
     candles, truth = lab_market(n_bars, n_assets, seed=market_seed)
     variants = {f"natron_{b}{'_pretrained' * p}": dict(preset=preset, backbone=b, pretrained=p)
-                for b in (BACKBONES if all_backbones else ["transformer"]) for p in (False, True)}
+                for b in (BACKBONES if all_backbones else [PRESETS[preset]["backbone"]]) for p in (False, True)}
     return edge_table(learn_runs(variants, candles, truth, seeds, pretrain_epochs=pretrain_epochs, progress=progress))
 
 STUDIES = {"table": backbone_table, "epoch_criteria": epoch_criterion_study, "label_fractions": label_fraction_study, "transfer": transfer_study}
