@@ -222,7 +222,7 @@ def natron_fit(preset:str="smoke", seed:int=0,
         with tempfile.TemporaryDirectory() as tmp:
             if pretrain_epochs: pretrain(train, preset, tmp, seed, epochs=pretrain_epochs, progress=False)
             encoder = Path(tmp) / "encoder.pt" if pretrain_epochs else None
-            model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, encoder, splits=splits, progress=False)
+            model, _, data, _ = finetune(pd.concat([train, val]).sort_index(), preset, None, seed, encoder_path=encoder, splits=splits, progress=False)
         return NatronPredictor(make_bundle(model, data, ["pretrain", "finetune"] if pretrain_epochs else ["finetune"])).predict_batch
     return fit
 
