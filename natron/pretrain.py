@@ -1,4 +1,4 @@
-"""Masked reconstruction and InfoNCE contrast teach the encoder the grammar of candles before it sees a single label.
+"""Next-bar prediction (or masked reconstruction and InfoNCE contrast) teaches the encoder the grammar of candles before it sees a single label.
 
 Docs: https://natron-dev.github.io/natron/pretrain.html.md"""
 
