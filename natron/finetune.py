@@ -130,14 +130,16 @@ def split_spans(data) -> dict:
     t = bar_times(data.index)
     return {k: [str(t[r].min()), str(t[r].max())] for k, r in data.splits.items() if len(r)}
 
-def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None, engine_config:dict|None=None, **meta) -> NatronModelBundle:
+def make_bundle(model:nn.Module, data, phases:list, metrics:dict|None=None,
+                engine_config:dict|None=None, # how to rebuild the features; None: the registered features `data` holds, by name
+                **meta) -> NatronModelBundle:
     "A bundle of `model` trained on prepared `data`, with its provenance (training span, every split's span) and headline `metrics`."
     spans = split_spans(data)
     symbols = list(data.index.unique("symbol")) if isinstance(data.index, pd.MultiIndex) else []
     return NatronModelBundle(
         model_state={k: v.detach().cpu() for k, v in model.state_dict().items()}, model_config=asdict(model.cfg),
         feature_columns=data.feature_columns, scaler_mean=data.scaler.mean_, scaler_scale=data.scaler.scale_,
-        window_length=data.window, label_config=data.labeler.state(), phases=list(phases), feature_config=engine_config or {},
+        window_length=data.window, label_config=data.labeler.state(), phases=list(phases), feature_config=engine_config or {"names": list(data.feature_columns)},
         train_meta=provenance(data_start=spans["train"][0], data_end=spans["train"][1], spans=spans, symbols=symbols, metrics=metrics or {}, **meta))
 
 # %% ../nbs/03_finetune.ipynb #a067f11f

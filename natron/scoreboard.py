@@ -129,11 +129,13 @@ def calibrate(predictions:pd.DataFrame, labels:pd.DataFrame, val_rows:pd.Index) 
     "`predictions` with buy/sell probabilities Platt-scaled by a logistic fit of the label on their logit over `val_rows`."
     out = predictions.copy()
     for task in ("buy", "sell"):
-        col, y = f"{task}_prob", labels[task].reindex(val_rows)
-        if col not in out or y.nunique() < 2: continue
-        known = y.notna().to_numpy()
-        fit = LogisticRegression(C=1e6).fit(_logit(out.loc[val_rows, col])[known, None], y[known].astype(int))
-        out[col] = fit.predict_proba(_logit(out[col])[:, None])[:, 1]
+        if (col := f"{task}_prob") not in out: continue
+        y, p = labels[task].reindex(val_rows), out[col].reindex(val_rows)   # a model may leave rows unscored (too little history before them)
+        known = (y.notna() & p.notna()).to_numpy()
+        if y[known].nunique() < 2: continue
+        fit = LogisticRegression(C=1e6).fit(_logit(p[known])[:, None], y[known].astype(int))
+        scored = out[col].dropna()
+        out[col] = pd.Series(fit.predict_proba(_logit(scored)[:, None])[:, 1], scored.index).reindex(out.index)
     return out
 
 # %% ../nbs/02g_scoreboard.ipynb #edbce470
