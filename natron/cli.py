@@ -172,10 +172,10 @@ def _show_sample(run_dir:Path):
     "One prediction of the run's bundle on the last candles of its own data, and how to serve it."
     import json, yaml
     import pandas as pd
-    from natron.data import phase_candles
+    from natron.data import run_candles
     from natron.inference import load_predictor
     params = yaml.safe_load((run_dir / "params.yaml").read_text())
-    candles, _ = phase_candles(params.get("data_path"), params.get("symbol"), n_bars=params.get("n_bars", 5000), seed=params.get("seed", 0))
+    candles, _ = run_candles(params)
     if isinstance(candles.index, pd.MultiIndex): candles = candles.xs(candles.index.unique("symbol")[0], level="symbol")
     predictor = load_predictor(run_dir / "natron_v2.pt")
     print(f"sample prediction on the last {predictor.required_history} candles:")
