@@ -98,7 +98,7 @@ def _add_data(sub):
     s.add_argument("--overwrite", action="store_true", help="replace each ticker's stored rows (the vendor revised its prices) "
                    "instead of refusing rows that differ")
     s.set_defaults(func=_data_download)
-    s = p.add_parser("summary", help="bars, span, timeframe and gaps per symbol of a candle file")
+    s = p.add_parser("summary", help="bars, span, timeframe and missing bars (inside the market's own sessions) per symbol of a candle file")
     s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
     s.add_argument("--symbol", default=None, help="only this symbol of a database (default: every one); names a file's only one")
     s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of an MT5 export, as for data import")

@@ -22,12 +22,12 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from .bundle import NatronModelBundle, load_bundle
 from .data import atomic_write, frame_json
-from .evaluation import ACTIONS, positions_from_probs
+from .evaluation import positions_from_probs
 from .scoreboard import buy_and_hold, mean_std, runner
 from .stats import expected_max_sharpe, periods_per_year, probabilistic_sharpe, psr_from, sharpe, sharpe_se
 from .features import FeatureEngine
 from .finetune import finetune, predict_windows, predictions_frame
-from .labels import LabelConfig
+from .labels import ACTIONS, LabelConfig
 from .model import ModelConfig, build_model
 from .sequences import FeatureScaler, WindowDataset, prepare_data, valid_window_ends
 from .training import TrainConfig, fit, pick_device

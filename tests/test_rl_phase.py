@@ -9,7 +9,7 @@ import torch
 
 from natron.bundle import load_bundle
 from natron.data import phase_candles
-from natron.evaluation import ACTIONS
+from natron.labels import ACTIONS
 from natron.features import FeatureEngine
 from natron.finetune import predict_windows
 from natron.inference import load_predictor
