@@ -24,20 +24,45 @@ from .backbones import BACKBONES
 from .data import REGIMES, synthetic_market
 from .evaluation import backtest
 from .features import FeatureEngine
-from .bundle import load_bundle
-from .inference import NatronPredictor, _records, demo_bundle, finite_features, load_predictor, prediction_columns
+from .bundle import NatronModelBundle, load_bundle, provenance
+from .labels import ACTIONS, LabelConfig
+from .inference import NatronPredictor, _records, finite_features, load_predictor, prediction_columns
 from .model import ModelConfig, build_model, model_config, multitask_loss
 from .protocol import candle_records
 from .registry import GROUPS
 from .scoreboard import ma_crossover
 from .scoring import WORKERS
-from .sequences import TARGETS, _window_data
+from .sequences import TARGETS, FeatureScaler, _window_data
 from .serving import ServerProcess, launch
 
 # %% auto #0
-__all__ = ['ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest', 'bench_windows', 'TorchTransformerReference',
-           'bench_train', 'fresh_runs', 'bench_learn_fresh', 'fold_interval', 'bench_learn_real', 'profile_backbone',
-           'bench_latency', 'cpu_seconds', 'median_round', 'bench_serve']
+__all__ = ['random_policy_state', 'demo_bundle', 'ta_all_features', 'tail_latency', 'bench_features', 'bench_backtest',
+           'bench_windows', 'TorchTransformerReference', 'bench_train', 'fresh_runs', 'bench_learn_fresh',
+           'fold_interval', 'bench_learn_real', 'profile_backbone', 'bench_latency', 'cpu_seconds', 'median_round',
+           'bench_serve']
+
+# %% ../nbs/07b_bench.ipynb #0fc5baa7
+def random_policy_state(d_model:int, hidden:int=32, seed:int=0) -> dict:
+    "The state dict of an untrained policy head `nn.Sequential(Linear(d_model, hidden), Tanh(), Linear(hidden, 3))`."
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(d_model, hidden), nn.Tanh(), nn.Linear(hidden, len(ACTIONS))).state_dict()
+
+def demo_bundle(path, seed:int=0, preset:str="smoke", window:int=96, n_bars:int=1500, rl_policy:bool=False) -> Path:
+    "Write an untrained but complete bundle to `path`: features of the synthetic market, a scaler fitted on them, a fresh `preset` model."
+    candles, _ = synthetic_market(n_bars, "SYN_US500", seed=seed)
+    engine = FeatureEngine()
+    X = engine.transform(candles)[engine.feature_columns].to_numpy(np.float32)
+    scaler = FeatureScaler().fit(X)
+    torch.manual_seed(seed)
+    cfg = model_config(preset, len(engine.feature_columns), window=window)
+    model = build_model(cfg)
+    bundle = NatronModelBundle(model_state=model.state_dict(), model_config=asdict(cfg), feature_columns=engine.feature_columns,
+                               scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, window_length=window,
+                               label_config=asdict(LabelConfig()), phases=[],
+                               train_meta=provenance(data=f"synthetic SYN_US500, {n_bars} bars, seed {seed}", note="untrained: random weights, for tests"),
+                               rl_policy_state=random_policy_state(cfg.d_model, seed=seed) if rl_policy else None,
+                               feature_config={})
+    return bundle.save(path)
 
 # %% ../nbs/07b_bench.ipynb #ecc7255a
 def _median_seconds(fn:Callable, repeats:int, max_seconds:float=np.inf) -> float:

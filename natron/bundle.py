@@ -17,7 +17,7 @@ from .features import FeatureEngine
 from .model import ModelConfig
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'REQUIRED_KEYS', 'BundleError', 'git_commit', 'provenance', 'engine_config', 'NatronModelBundle',
+__all__ = ['FORMAT_VERSION', 'REQUIRED_KEYS', 'BundleError', 'natron_commit', 'provenance', 'engine_config', 'NatronModelBundle',
            'load_bundle']
 
 # %% ../nbs/02e_bundle.ipynb #af1efa23
@@ -40,14 +40,16 @@ def _check_plain(x, where:str="bundle") -> None:
     else: raise BundleError(f"{where} is a {type(x).__name__}; a bundle holds only tensors and plain values")
 
 # %% ../nbs/02e_bundle.ipynb #f5eaac8c
-def git_commit(cwd=None) -> str:
-    "The current git commit of the project, or 'unknown' outside a git checkout."
-    try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=cwd, timeout=5).stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError): return "unknown"
+def natron_commit() -> str|None:
+    "The git commit of the natron checkout this package is imported from, whatever the working directory; None for an installed wheel."
+    root = Path(natron.__file__).resolve().parent.parent         # a checkout: natron/ beside nbs/ under .git
+    if not ((root / ".git").exists() and (root / "nbs").is_dir()): return None
+    try: return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=root, timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError): return None
 
 def provenance(**extra) -> dict:
-    "The train_meta every bundle starts from: natron version, git commit and creation time (UTC), plus `extra`."
-    return {"natron_version": natron.__version__, "git_commit": git_commit(), "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
+    "The train_meta every bundle starts from: natron version, natron's git commit ('unknown' for a wheel) and creation time (UTC), plus `extra`."
+    return {"natron_version": natron.__version__, "git_commit": natron_commit() or "unknown", "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), **extra}
 
 # %% ../nbs/02e_bundle.ipynb #e6eb6d53
 def engine_config(engine=None) -> dict:

@@ -98,7 +98,7 @@ def _add_data(sub):
     s.add_argument("--overwrite", action="store_true", help="replace each ticker's stored rows (the vendor revised its prices) "
                    "instead of refusing rows that differ")
     s.set_defaults(func=_data_download)
-    s = p.add_parser("summary", help="bars, span, timeframe and gaps per symbol of a candle file")
+    s = p.add_parser("summary", help="bars, span, timeframe and missing bars (inside the market's own sessions) per symbol of a candle file")
     s.add_argument("--db", required=True, help="SQLite, CSV or MT5 file")
     s.add_argument("--symbol", default=None, help="only this symbol of a database (default: every one); names a file's only one")
     s.add_argument("--broker-time", default="utc", metavar="CONV", help="clock of an MT5 export, as for data import")
@@ -172,10 +172,10 @@ def _show_sample(run_dir:Path):
     "One prediction of the run's bundle on the last candles of its own data, and how to serve it."
     import json, yaml
     import pandas as pd
-    from natron.data import phase_candles
+    from natron.data import run_candles
     from natron.inference import load_predictor
     params = yaml.safe_load((run_dir / "params.yaml").read_text())
-    candles, _ = phase_candles(params.get("data_path"), params.get("symbol"), n_bars=params.get("n_bars", 5000), seed=params.get("seed", 0))
+    candles, _ = run_candles(params)
     if isinstance(candles.index, pd.MultiIndex): candles = candles.xs(candles.index.unique("symbol")[0], level="symbol")
     predictor = load_predictor(run_dir / "natron_v2.pt")
     print(f"sample prediction on the last {predictor.required_history} candles:")

@@ -16,13 +16,13 @@ import pandas as pd
 # %% auto #0
 __all__ = ['log', 'PRICE_COLUMNS', 'CANDLE_COLUMNS', 'REPAIRS', 'BROKER_TIMES', 'BROKER_CANDIDATES', 'TIME_ALIASES', 'SCHEMA',
            'REPAIR_HINTS', 'REGIMES', 'REGIME_PARAMS', 'REGIME_HOURS', 'MARKET_SHARE', 'VOL_OF_VOL', 'VOL_HOURS',
-           'FLOW_HOURS', 'DEFAULT_ASSETS', 'CandleError', 'bar_times', 'value_fault', 'check_candle_values',
-           'validate_candles', 'repair_candles', 'broker_to_utc', 'broker_time_fit', 'detect_broker_time',
-           'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult', 'ImportConflict',
-           'DatabaseLocked', 'write_sqlite', 'infer_timeframe', 'gap_report', 'load_candles', 'SyntheticAsset',
-           'regime_transitions', 'forward_return_coefficients', 'synthetic_market', 'write_synthetic_db',
-           'import_files', 'summarize', 'yfinance_fetch', 'candles_from_yahoo', 'download', 'atomic_write',
-           'frame_json', 'phase_candles']
+           'FLOW_HOURS', 'DEFAULT_ASSETS', 'DATA_PARAMETERS', 'CandleError', 'bar_times', 'value_fault',
+           'check_candle_values', 'validate_candles', 'repair_candles', 'broker_to_utc', 'broker_time_fit',
+           'detect_broker_time', 'sniff_format', 'read_csv_candles', 'read_mt5_export', 'read_sqlite', 'ImportResult',
+           'ImportConflict', 'DatabaseLocked', 'write_sqlite', 'infer_timeframe', 'bar_length', 'gap_report',
+           'missing_bars', 'load_candles', 'SyntheticAsset', 'regime_transitions', 'forward_return_coefficients',
+           'synthetic_market', 'write_synthetic_db', 'import_files', 'summarize', 'yfinance_fetch',
+           'candles_from_yahoo', 'download', 'atomic_write', 'frame_json', 'phase_candles', 'run_candles']
 
 # %% ../nbs/00_data.ipynb #f1019f38
 log = logging.getLogger(__name__)
@@ -329,13 +329,34 @@ def infer_timeframe(candles:pd.DataFrame) -> str:
     unit, name = next((pd.Timedelta(1, u), u) for u in ("D", "h", "min", "s") if step % pd.Timedelta(1, u) == pd.Timedelta(0))
     return f"{step // unit}{name}"
 
+def bar_length(timeframe:str, name:str="timeframe") -> pd.Timedelta:
+    "A timeframe ('15min', '1h', '1D') as a Timedelta; otherwise one plain ValueError naming the option `name` and valid examples."
+    try: step = pd.Timedelta(pd.tseries.frequencies.to_offset(timeframe))
+    except (ValueError, TypeError): step = None
+    if step is None or step <= pd.Timedelta(0): raise ValueError(f"{name} {timeframe!r} is not a bar length: use e.g. 30s, 15min, 1h, 4h or 1D")
+    return step
+
 def gap_report(candles:pd.DataFrame, timeframe:str|None=None) -> pd.DataFrame:
     "One row per hole in a single-symbol frame: last bar before it, first bar after it, and how many bars are missing."
-    step = pd.Timedelta(pd.tseries.frequencies.to_offset(timeframe or infer_timeframe(candles)))
+    step = bar_length(timeframe or infer_timeframe(candles))
     idx = candles.index
     delta = idx[1:] - idx[:-1]
     holes = np.flatnonzero(delta > step)
     return pd.DataFrame({"before": idx[holes], "after": idx[holes + 1], "missing_bars": (delta[holes] // step - 1).astype(int)})
+
+# %% ../nbs/00_data.ipynb #a6e711ab
+def missing_bars(candles:pd.DataFrame, market_days:pd.DatetimeIndex|None=None) -> int:
+    "Bars a single-symbol frame lacks inside the market's sessions: holes within each day it traded, and its usual bars on each of "
+    "`market_days` (UTC midnights any symbol traded) strictly inside its span on which it has none."
+    times = bar_times(candles.index)
+    day = times.normalize()
+    same_day = day[1:] == day[:-1]
+    inside = int((np.asarray((times[1:] - times[:-1])[same_day] // bar_length(infer_timeframe(candles))) - 1).sum())
+    per_day = pd.Series(1, index=day).groupby(level=0).size()
+    absent = (per_day.index[:0] if market_days is None else market_days).difference(per_day.index)
+    absent = absent[(absent > per_day.index[0]) & (absent < per_day.index[-1])]
+    usual = per_day.groupby(per_day.index.day_of_week).median()
+    return inside + int(usual.reindex(absent.day_of_week).fillna(0).sum())
 
 # %% ../nbs/00_data.ipynb #18319c89
 REPAIR_HINTS = {"unsorted timestamps": "sort", "duplicate timestamps": "dedupe", "missing columns: ['volume']": "fill_volume"}
@@ -394,7 +415,7 @@ def regime_transitions(n:int=len(REGIMES), stay:float=np.exp(-1 / REGIME_HOURS))
 from scipy.signal import lfilter
 
 def _bar_hours(timeframe:str) -> float:
-    return pd.Timedelta(pd.tseries.frequencies.to_offset(timeframe)) / pd.Timedelta("1h")
+    return bar_length(timeframe) / pd.Timedelta("1h")
 
 def forward_return_coefficients(P:np.ndarray, drift:np.ndarray, ar:np.ndarray, horizon:int) -> tuple[np.ndarray, np.ndarray]:
     "Per-regime (c, m) with E[r_{t+1} + ... + r_{t+h} | s_t, a_t] = c[s_t] + m[s_t] * a_t."
@@ -476,11 +497,11 @@ def import_files(files, db, symbol:str, overwrite:bool=False, repair=(), busy_ti
 def summarize(candles:pd.DataFrame, name:str="") -> pd.DataFrame:
     "One row per symbol (`name` for a frame of one): bars, first and last time, timeframe, missing bars, last close, realised volatility per bar."
     frames = dict(iter(candles.groupby(level="symbol"))) if isinstance(candles.index, pd.MultiIndex) else {name: candles}
-    rows = {}
+    rows, days = {}, bar_times(candles.index).normalize().unique()          # market days: any symbol traded
     for sym, df in frames.items():
         df = df.droplevel("symbol") if isinstance(df.index, pd.MultiIndex) else df
         rows[sym] = dict(bars=len(df), start=df.index[0], end=df.index[-1], timeframe=infer_timeframe(df),
-                         missing_bars=int(gap_report(df).missing_bars.sum()), last_close=df.close.iloc[-1],
+                         missing_bars=missing_bars(df, days), last_close=df.close.iloc[-1],
                          vol_per_bar=float(np.log(df.close).diff().std()))
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("symbol")
 
@@ -526,7 +547,15 @@ def frame_json(df:pd.DataFrame, orient:str="index"):
     return json.loads(df.to_json(orient=orient, date_format="iso", double_precision=8))
 
 # %% ../nbs/00_data.ipynb #14d2eac1
-def phase_candles(data_path=None, symbol=None, n_bars:int=5000, seed:int=0, **options) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    "(candles, truth): the file at `data_path` (truth None), or the synthetic market of `n_bars` per symbol when `data_path` is None."
+def phase_candles(data_path=None, symbol=None, n_bars:int=5000, seed:int=0, broker_time:str="auto", repair=None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    "(candles, truth): the file at `data_path` (truth None) read with `broker_time` and `repair` (a list or 'sort,fill_volume'), "
+    "or the synthetic market of `n_bars` per symbol when `data_path` is None."
     if data_path is None: return synthetic_market(n_bars, symbol or DEFAULT_ASSETS, seed=seed)
-    return load_candles(data_path, symbol, **options), None
+    repairs = tuple(str(repair).split(",")) if isinstance(repair, str) else tuple(repair or ())
+    return load_candles(data_path, symbol, broker_time=broker_time, repair=repairs), None
+
+DATA_PARAMETERS = ("data_path", "symbol", "n_bars", "seed", "broker_time", "repair")   # the phase parameters that name a run's data
+
+def run_candles(values:dict, n_bars:int=5000) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    "`phase_candles` of the data a run's parameter `values` name (`n_bars`: the default when they do not say)."
+    return phase_candles(**{"n_bars": n_bars, **{k: values[k] for k in DATA_PARAMETERS if k in values}})

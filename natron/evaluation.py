@@ -13,13 +13,12 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, brier_score_loss, confusion_matrix, f1_score, roc_auc_score
 from .data import REGIMES, bar_times
 from .stats import periods_per_year
-from .labels import DIRECTIONS, LABEL_CLASSES
+from .labels import ACTIONS, DIRECTION_PROBS, LABEL_CLASSES
 
 # %% auto #0
-__all__ = ['log', 'ACTIONS', 'DIRECTION_PROBS', 'PRED_COLUMNS', 'bar_parts', 'bar_returns', 'trade_list', 'trade_stats',
-           'drawdown', 'strategy_metrics', 'BacktestResult', 'backtest', 'positions_from_probs',
-           'positions_from_actions', 'positions_from_predictions', 'regime_breakdown', 'classification_metrics',
-           'prediction_scores', 'classification_table', 'compare']
+__all__ = ['log', 'PRED_COLUMNS', 'bar_parts', 'bar_returns', 'trade_list', 'trade_stats', 'drawdown', 'strategy_metrics',
+           'BacktestResult', 'backtest', 'positions_from_probs', 'positions_from_actions', 'positions_from_predictions',
+           'regime_breakdown', 'classification_metrics', 'prediction_scores', 'classification_table', 'compare']
 
 # %% ../nbs/02f_evaluation.ipynb #3aeaac26
 log = logging.getLogger(__name__)
@@ -198,8 +197,6 @@ def backtest(close:pd.Series,              # closes, time or (symbol, time) inde
                           trades, metrics, pd.Series(net, idx, name="return"))
 
 # %% ../nbs/02f_evaluation.ipynb #d670182e
-ACTIONS = ("SHORT", "FLAT", "LONG")                           # RL action i means position i - 1
-DIRECTION_PROBS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob: direction 0, 1, 2
 PRED_COLUMNS = ["buy_prob", "sell_prob", *DIRECTION_PROBS]    # the columns of a predictions frame
 
 def positions_from_probs(buy_prob:pd.Series, sell_prob:pd.Series, threshold:float=0.5, allow_short:bool=True) -> pd.Series:

@@ -8,52 +8,27 @@ Docs: https://natron-dev.github.io/natron/inference.html.md"""
 from __future__ import annotations
 import logging, operator
 from collections.abc import Mapping
-from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
 from fastcore.basics import patch
 from torch import nn
-from .bundle import NatronModelBundle, BundleError, load_bundle, provenance
+from .bundle import NatronModelBundle, BundleError, load_bundle
 from .data import CANDLE_COLUMNS, REGIMES, CandleError, check_candle_values, synthetic_market, validate_candles, value_fault
 from .features import FeatureEngine, is_intraday
-from .labels import DIRECTIONS, LabelConfig
-from .model import ModelConfig, build_model, head_probabilities, model_config
+from .labels import ACTIONS, DIRECTION_PROBS, DIRECTIONS
+from .model import ModelConfig, build_model, head_probabilities
 from .sequences import FeatureScaler, valid_window_ends, window_starts
 
 # %% auto #0
-__all__ = ['log', 'ACTIONS', 'DIRECTION_COLUMNS', 'REGIME_COLUMNS', 'RL_COLUMNS', 'MAX_SCALED', 'random_policy_state',
-           'demo_bundle', 'policy_from_state', 'HistoryError', 'NatronPredictor', 'load_predictor', 'utc_index',
-           'arrays_frame', 'wire_arrays', 'candle_frame', 'prediction_columns', 'prediction_frame',
-           'prediction_records', 'finite_features', 'finite_rows', 'attempt', 'candle_arrays', 'PredictionStream',
-           'new_candles', 'update_streams']
+__all__ = ['log', 'REGIME_COLUMNS', 'RL_COLUMNS', 'MAX_SCALED', 'policy_from_state', 'HistoryError', 'NatronPredictor',
+           'load_predictor', 'utc_index', 'arrays_frame', 'wire_arrays', 'candle_frame', 'prediction_columns',
+           'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt', 'candle_arrays',
+           'PredictionStream', 'new_candles', 'update_streams']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
-ACTIONS = ("SHORT", "FLAT", "LONG")                               # RL action i means position i - 1
-
-def random_policy_state(d_model:int, hidden:int=32, seed:int=0) -> dict:
-    "The state dict of an untrained policy head `nn.Sequential(Linear(d_model, hidden), Tanh(), Linear(hidden, 3))`."
-    torch.manual_seed(seed)
-    return nn.Sequential(nn.Linear(d_model, hidden), nn.Tanh(), nn.Linear(hidden, len(ACTIONS))).state_dict()
-
-def demo_bundle(path, seed:int=0, preset:str="smoke", window:int=96, n_bars:int=1500, rl_policy:bool=False) -> Path:
-    "Write an untrained but complete bundle to `path`: features of the synthetic market, a scaler fitted on them, a fresh `preset` model."
-    candles, _ = synthetic_market(n_bars, "SYN_US500", seed=seed)
-    engine = FeatureEngine()
-    X = engine.transform(candles)[engine.feature_columns].to_numpy(np.float32)
-    scaler = FeatureScaler().fit(X)
-    torch.manual_seed(seed)
-    cfg = model_config(preset, len(engine.feature_columns), window=window)
-    model = build_model(cfg)
-    bundle = NatronModelBundle(model_state=model.state_dict(), model_config=asdict(cfg), feature_columns=engine.feature_columns,
-                               scaler_mean=scaler.mean_, scaler_scale=scaler.scale_, window_length=window,
-                               label_config=asdict(LabelConfig()), phases=[],
-                               train_meta=provenance(data=f"synthetic SYN_US500, {n_bars} bars, seed {seed}", note="untrained: random weights, for tests"),
-                               rl_policy_state=random_policy_state(cfg.d_model, seed=seed) if rl_policy else None,
-                               feature_config={})
-    return bundle.save(path)
 
 # %% ../nbs/05_inference.ipynb #799d4b05
 def policy_from_state(state:dict, d_model:int) -> nn.Sequential:
@@ -148,7 +123,6 @@ def candle_frame(records) -> pd.DataFrame:
     return arrays_frame(*wire_arrays(records))
 
 # %% ../nbs/05_inference.ipynb #45f17526
-DIRECTION_COLUMNS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob
 REGIME_COLUMNS = [f"{r.lower()}_prob" for r in REGIMES]           # bull_strong_prob, ..., volatile_prob
 RL_COLUMNS = [f"rl_{a.lower()}_prob" for a in ACTIONS]            # rl_short_prob, rl_flat_prob, rl_long_prob
 
@@ -176,7 +150,7 @@ def score(self:NatronPredictor, windows:np.ndarray) -> dict[str, np.ndarray]:
     "Scaled windows (b, t, f) -> probability columns, one value per window."
     out = self.model(torch.from_numpy(windows).to(self.device))
     p = head_probabilities(out, self.model.cfg.direction_head)        # the same mapping research uses (`finetune.predict_windows`)
-    cols = {"buy_prob": p["buy"], "sell_prob": p["sell"], **dict(zip(DIRECTION_COLUMNS, p["direction"].T)), **dict(zip(REGIME_COLUMNS, p["regime"].T))}
+    cols = {"buy_prob": p["buy"], "sell_prob": p["sell"], **dict(zip(DIRECTION_PROBS, p["direction"].T)), **dict(zip(REGIME_COLUMNS, p["regime"].T))}
     if self.policy is not None: cols |= dict(zip(RL_COLUMNS, self.policy(out.embedding).softmax(-1).T))
     return {k: v.float().cpu().numpy() for k, v in cols.items()}
 
@@ -185,8 +159,8 @@ def _named_argmax(probs:dict, columns:list, names) -> np.ndarray: return np.asar
 
 def prediction_columns(probs:dict) -> dict[str, np.ndarray]:
     "Every column of a predictions frame, in order: the probabilities of `score` plus `direction`, `confidence`, `regime` (and `rl_action`)."
-    cols = {"buy_prob": probs["buy_prob"], "sell_prob": probs["sell_prob"], "direction": _named_argmax(probs, DIRECTION_COLUMNS, DIRECTIONS),
-            "confidence": np.max([probs[c] for c in DIRECTION_COLUMNS], axis=0), **{c: probs[c] for c in DIRECTION_COLUMNS},
+    cols = {"buy_prob": probs["buy_prob"], "sell_prob": probs["sell_prob"], "direction": _named_argmax(probs, DIRECTION_PROBS, DIRECTIONS),
+            "confidence": np.max([probs[c] for c in DIRECTION_PROBS], axis=0), **{c: probs[c] for c in DIRECTION_PROBS},
             "regime": _named_argmax(probs, REGIME_COLUMNS, REGIMES), **{c: probs[c] for c in REGIME_COLUMNS}}
     if RL_COLUMNS[0] in probs: cols |= {"rl_action": _named_argmax(probs, RL_COLUMNS, ACTIONS), **{c: probs[c] for c in RL_COLUMNS}}
     return cols
@@ -205,7 +179,7 @@ def _records(cols:dict, index:pd.Index) -> list[dict]:
     out = []
     for i, t in enumerate(times):
         rec = {"buy_prob": v["buy_prob"][i], "sell_prob": v["sell_prob"][i], "direction": v["direction"][i],
-               "direction_probs": {n: v[c][i] for n, c in zip(DIRECTIONS, DIRECTION_COLUMNS)}, "regime": v["regime"][i],
+               "direction_probs": {n: v[c][i] for n, c in zip(DIRECTIONS, DIRECTION_PROBS)}, "regime": v["regime"][i],
                "regime_probs": {n: v[c][i] for n, c in zip(REGIMES, REGIME_COLUMNS)}, "confidence": v["confidence"][i],
                "timestamp": t.isoformat()}
         if "rl_action" in v: rec |= {"rl_action": v["rl_action"][i], "rl_probs": {a: v[c][i] for a, c in zip(ACTIONS, RL_COLUMNS)}}

@@ -14,8 +14,8 @@ import pandas as pd
 from .data import REGIMES
 
 # %% auto #0
-__all__ = ['log', 'DIRECTIONS', 'LABEL_CLASSES', 'LabelConfig', 'forward_stats', 'barrier_outcome', 'fit_barriers',
-           'direction_from', 'regime_from', 'label_inputs', 'LabelGeneratorV2']
+__all__ = ['log', 'DIRECTIONS', 'LABEL_CLASSES', 'ACTIONS', 'DIRECTION_PROBS', 'LabelConfig', 'forward_stats', 'barrier_outcome',
+           'fit_barriers', 'direction_from', 'regime_from', 'label_inputs', 'LabelGeneratorV2']
 
 # %% ../nbs/02_labels.ipynb #84b4f0aa
 log = logging.getLogger(__name__)
@@ -46,6 +46,10 @@ class LabelConfig:
     def lookback(self) -> int:
         "How many bars before t the labels of row t read (sigma_t and the trailing volatility distribution)."
         return max(self.vol_window, self.vol_lookback + self.regime_horizon - 1)
+
+# %% ../nbs/02_labels.ipynb #7e0682d4
+ACTIONS = ("SHORT", "FLAT", "LONG")                           # RL action i means position i - 1
+DIRECTION_PROBS = [f"{d.lower()}_prob" for d in DIRECTIONS]   # down_prob, up_prob, neutral_prob: direction 0, 1, 2
 
 # %% ../nbs/02_labels.ipynb #8c885288
 def _ahead(x:np.ndarray, k:int) -> np.ndarray:

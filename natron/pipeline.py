@@ -21,7 +21,7 @@ from .data import atomic_write
 __all__ = ['log', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'SWEEP_SHARPE', 'Phase', 'packaged', 'notebooks',
            'suggest', 'load_params', 'init_project', 'phase_parameters', 'enabled_phases', 'undeclared', 'check_params',
            'PipelineError', 'RunBusy', 'Interrupted', 'Launch', 'telemetry', 'log_phase', 'execute_run', 'headline',
-           'natron_commit', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
+           'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
            'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
@@ -271,14 +271,9 @@ def _point_latest(run_dir:Path) -> None:
         os.replace(tmp, latest)
 
 # %% ../nbs/07_pipeline.ipynb #7797bc4e
-def natron_commit() -> str|None:
-    "The git commit of the natron checkout this package runs from; None for an installed wheel."
-    from natron.bundle import git_commit
-    root = Path(natron.__file__).resolve().parent.parent
-    return git_commit(root) if (root / ".git").exists() and (root / "nbs").is_dir() else None
-
 def start_run(params:dict, outputs="outputs", params_file=None, nbs:Path|None=None) -> Path:
     "Create `outputs/runs/<timestamp>-<name>/` with the resolved parameters and an initial run.json; the name must name a folder there."
+    from natron.bundle import natron_commit                     # torch loads only when a run starts
     name = str(params.get("name", "run"))
     if not re.fullmatch(r"\w[\w.-]*", name): raise ValueError(f"name {name!r}: a run's name is letters, digits, '_', '-' and '.' (it names its folder)")
     run_dir = Path(outputs) / "runs" / f"{dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}-{name}"

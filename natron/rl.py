@@ -22,12 +22,12 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from stable_baselines3.common.vec_env import DummyVecEnv
 from .bundle import NatronModelBundle, load_bundle
 from .data import atomic_write, frame_json
-from .evaluation import ACTIONS, positions_from_probs
+from .evaluation import positions_from_probs
 from .scoreboard import buy_and_hold, mean_std, runner
 from .stats import expected_max_sharpe, periods_per_year, probabilistic_sharpe, psr_from, sharpe, sharpe_se
 from .features import FeatureEngine
 from .finetune import finetune, predict_windows, predictions_frame
-from .labels import LabelConfig
+from .labels import ACTIONS, LabelConfig
 from .model import ModelConfig, build_model
 from .sequences import FeatureScaler, WindowDataset, prepare_data, valid_window_ends
 from .training import TrainConfig, fit, pick_device
@@ -36,8 +36,8 @@ from .training import TrainConfig, fit, pick_device
 __all__ = ['log', 'POSITIONS', 'RL_PRESETS', 'LEARNERS', 'METRICS', 'BASELINES', 'RewardConfig', 'step_reward', 'TradingEnv',
            'policy_head', 'policy_actions', 'encode_windows', 'LastStep', 'embed', 'policy_inputs', 'transitions',
            'BanditObjective', 'EncoderExtractor', 'ppo_head', 'PPOLog', 'RLConfig', 'rl_budget', 'train_bandit',
-           'train_ppo', 'strategy_metrics_on', 'baseline_metrics', 'bundle_data', 'supervised_bundle', 'RLResult',
-           'choose', 'seed_table', 'refine', 'save_phase', 'closing_note']
+           'ppo_learner', 'train_ppo', 'strategy_metrics_on', 'baseline_metrics', 'bundle_data', 'supervised_bundle',
+           'RLResult', 'choose', 'seed_table', 'refine', 'save_phase', 'closing_note']
 
 # %% ../nbs/04_rl.ipynb #372633c6
 log = logging.getLogger(__name__)
@@ -232,6 +232,9 @@ class RLConfig:
     hidden: int | None = None      # policy head width
     bandit_epochs: int | None = None
     ppo_timesteps: int | None = None
+    ppo_n_steps: int | None = None # PPO's rollout: steps per environment between updates
+    gamma: float = 0.9             # PPO's discount (and its GAE lambda): how far ahead a position's reward reaches
+    clip_range: float = 0.2        # PPO's clipping of the policy ratio
 
 RL_PRESETS = {   # small: about 10 s per seed for both learners on the demo market, on one CPU thread (measured)
     "smoke": dict(hidden=16, bandit=dict(epochs=3, batch_size=128, max_batches=6, lr=3e-3, patience=3),
@@ -249,6 +252,7 @@ def rl_budget(preset:str, cfg:RLConfig) -> dict:
     if cfg.hidden: b["hidden"] = cfg.hidden
     if cfg.bandit_epochs: b["bandit"]["epochs"] = cfg.bandit_epochs
     if cfg.ppo_timesteps: b["ppo"]["timesteps"] = cfg.ppo_timesteps
+    if cfg.ppo_n_steps: b["ppo"]["n_steps"] = cfg.ppo_n_steps
     return b
 
 # %% ../nbs/04_rl.ipynb #9a401ab7
@@ -261,17 +265,21 @@ def train_bandit(encoder:nn.Module, data, reward:RewardConfig, seed:int, cfg:RLC
     result = fit(objective, transitions(data, "train"), transitions(data, "val"), TrainConfig(**budget["bandit"], seed=seed, progress=progress))
     return head.cpu(), encoder.cpu(), result.history
 
+def ppo_learner(encoder:nn.Module, data, reward:RewardConfig, seed:int, cfg:RLConfig, budget:dict) -> PPO:
+    "An untrained PPO (stable-baselines3) over a copy of `encoder`, on episodes of training windows, with `cfg`'s discount and clipping."
+    p = {k: v for k, v in budget["ppo"].items() if k not in ("timesteps", "n_envs", "episode_len")}
+    make = lambda: TradingEnv(data.features, data.returns["next_return"].to_numpy(), data.splits.train, data.window, reward, budget["ppo"]["episode_len"])
+    return PPO("MlpPolicy", DummyVecEnv([make] * budget["ppo"]["n_envs"]), **p, gamma=cfg.gamma, gae_lambda=cfg.gamma, clip_range=cfg.clip_range,
+               ent_coef=cfg.entropy_weight, seed=seed, device=pick_device(), policy_kwargs=dict(features_extractor_class=EncoderExtractor,
+               activation_fn=nn.Tanh, ortho_init=False, net_arch=dict(pi=[budget["hidden"]], vf=[budget["hidden"]]),
+               features_extractor_kwargs=dict(encoder=copy.deepcopy(encoder), trainable=cfg.train_encoder)))
+
 def train_ppo(encoder:nn.Module, data, reward:RewardConfig, seed:int, cfg:RLConfig, budget:dict, progress:bool=True):
-    "PPO (stable-baselines3) on episodes of training windows: (policy head, encoder, per-update log)."
-    p, encoder = dict(budget["ppo"]), copy.deepcopy(encoder)
-    total, n_envs, episode_len = p.pop("timesteps"), p.pop("n_envs"), p.pop("episode_len")
-    make = lambda: TradingEnv(data.features, data.returns["next_return"].to_numpy(), data.splits.train, data.window, reward, episode_len)
-    ppo = PPO("MlpPolicy", DummyVecEnv([make] * n_envs), **p, gamma=0.9, gae_lambda=0.9, ent_coef=cfg.entropy_weight, seed=seed,
-              device=pick_device(), policy_kwargs=dict(features_extractor_class=EncoderExtractor, activation_fn=nn.Tanh, ortho_init=False,
-              features_extractor_kwargs=dict(encoder=encoder, trainable=cfg.train_encoder), net_arch=dict(pi=[budget["hidden"]], vf=[budget["hidden"]])))
+    "PPO on episodes of training windows: (policy head, encoder, per-update log)."
+    ppo, total = ppo_learner(encoder, data, reward, seed, cfg, budget), budget["ppo"]["timesteps"]
     logger = PPOLog(total, progress)
     ppo.learn(total, callback=logger)
-    return ppo_head(ppo), encoder.cpu(), pd.DataFrame(logger.rows)
+    return ppo_head(ppo), ppo.policy.features_extractor.encoder.cpu(), pd.DataFrame(logger.rows)
 
 LEARNERS = {"bandit": train_bandit, "ppo": train_ppo}
 

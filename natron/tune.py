@@ -50,9 +50,9 @@ def finetune_values(params:dict) -> dict:
 # %% ../nbs/07c_tune.ipynb #a32038f9
 def run_finetune(values:dict, seed:int):
     "Phase 2 as `natron run` runs it from its parameter `values` (the notebook's defaults where one is missing), with training `seed`: (model, data, candles)."
-    from natron.data import phase_candles
+    from natron.data import run_candles
     from natron.finetune import FinetuneConfig, finetune
-    candles, _ = phase_candles(values.get("data_path"), values.get("symbol"), n_bars=values.get("n_bars", 1500), seed=values.get("seed", 0))
+    candles, _ = run_candles(values, n_bars=1500)
     model, _, data, _ = finetune(candles, values.get("preset", "smoke"), None, seed, values.get("backbone"), values.get("encoder_path"),
                                  FinetuneConfig(risk_weight=values.get("risk_weight", 0.0)), label_fraction=values.get("label_fraction", 1.0),
                                  epochs=values.get("epochs"), lr=values.get("lr"), precision=values.get("precision", "fp32"), progress=False)

@@ -29,7 +29,7 @@ def smoke_finetune(tmp_path_factory):
 @pytest.fixture(scope="session")
 def model(tmp_path_factory):
     "A real bundle (real features, scaler and model, random weights, an RL policy) for the serving tests."
-    from natron.inference import demo_bundle
+    from natron.bench import demo_bundle
     return demo_bundle(tmp_path_factory.mktemp("serving") / "natron_v2.pt", rl_policy=True)
 
 

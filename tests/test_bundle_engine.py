@@ -26,7 +26,7 @@ def test_served_features_are_the_trained_ones(tmp_path):
 def test_unreadable_bundle_is_one_line_from_the_cli(tmp_path, run_natron):
     candles, _ = synthetic_market(300, "SYN_EURUSD", seed=0)
     db = tmp_path / "m.db"; write_sqlite(candles, db, "EURUSD")
-    from natron.inference import demo_bundle
+    from natron.bench import demo_bundle
     good = torch.load(demo_bundle(tmp_path / "good.pt"), weights_only=True)
     cases = {"version.pt": ({**good, "format_version": 1.5}, "format_version 1.5, not a positive integer"),
              "config.pt": ({**good, "model_config": {**good["model_config"], "n_layer": 3}}, "model_config has unknown key(s) ['n_layer']"),

@@ -54,6 +54,16 @@ def test_bad_overrides_end_with_a_message_and_leave_no_folder(tmp_path, args, me
     assert not (tmp_path / "out").exists() and not (tmp_path.parent / "x").exists(), "a refused run left a folder"
 
 
+def test_ppo_and_data_options_are_phase_parameters():
+    from natron.pipeline import check_params, load_params
+    knobs = {"phases.rl.gamma": 0.95, "phases.rl.clip_range": 0.1, "phases.rl.ppo_n_steps": 64, "broker_time": "UTC+2", "repair": "sort,fill_volume"}
+    declared = check_params(load_params(ROOT / "params" / "demo.yaml", knobs), nbs=ROOT / "nbs")
+    assert {"gamma", "clip_range", "ppo_n_steps", "broker_time", "repair"} <= declared["rl"]
+    assert all({"broker_time", "repair"} <= declared[p] for p in ("pretrain", "finetune"))
+    with pytest.raises(ValueError, match=r"phases\.rl\.gama \(did you mean gamma\?\)"):
+        check_params(load_params(ROOT / "params" / "demo.yaml", {"phases.rl.gama": 0.95}), nbs=ROOT / "nbs")
+
+
 @pytest.mark.parametrize("command", [c for c in commands() if c], ids=" ".join)
 def test_every_option_has_help(command):
     p = parser()

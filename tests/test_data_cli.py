@@ -3,7 +3,7 @@ import re, sqlite3, subprocess
 import numpy as np
 import pandas as pd
 from conftest import BIN
-from natron.data import broker_to_utc, load_candles, synthetic_market
+from natron.data import broker_to_utc, load_candles, synthetic_market, write_sqlite
 
 
 def _csv(path, candles):
@@ -47,6 +47,21 @@ def test_synth_and_summary(tmp_path, run_natron):
     one = _csv(tmp_path / "EURUSD_H1.csv", synthetic_market(300, "X", seed=1)[0])   # a file of one symbol: named after the file
     rows = run_natron("data", "summary", "--db", one).stdout.splitlines()
     assert rows[-1].split()[:2] == ["EURUSD_H1", "300"] and " 1h " in rows[-1], rows
+    bad = run_natron("data", "synth", "--db", db, "--timeframe", "1hour", check=False)
+    assert bad.returncode == 2 and bad.stderr.strip() == "natron: error: timeframe '1hour' is not a bar length: use e.g. 30s, 15min, 1h, 4h or 1D"
+
+
+def test_summary_counts_missing_bars_inside_the_markets_sessions(tmp_path, run_natron):
+    from natron.samples import sample_candles
+    missing = lambda out: {r.split()[0]: int(r.split()[-3]) for r in out.stdout.splitlines()[2:]}
+    stocks = run_natron("data", "summary", "--db", "sample:stocks-daily")         # weekends and holidays are no holes
+    assert missing(stocks) == dict.fromkeys(["AAPL", "FB", "GOOG", "IBM", "MSFT"], 0) and " 1D " in stocks.stdout, stocks.stdout
+    daily = sample_candles("stocks-daily").drop([("AAPL", pd.Timestamp("2010-06-16", tz="UTC")), ("IBM", pd.Timestamp("2011-02-08", tz="UTC"))])
+    for sym, df in daily.groupby(level="symbol"): write_sqlite(df.droplevel("symbol"), tmp_path / "stocks.db", sym)
+    assert missing(run_natron("data", "summary", "--db", tmp_path / "stocks.db")) == {"AAPL": 1, "FB": 0, "GOOG": 0, "IBM": 1, "MSFT": 0}
+    hourly = sample_candles("stock-hourly")                                      # 09:30-15:30 New York, five early closes, two clock changes a year
+    holey = hourly.drop(hourly.index[[500, 501, 1200]])
+    assert missing(run_natron("data", "summary", "--db", _csv(tmp_path / "AAPL_H1.csv", holey))) == {"AAPL_H1": 3}
 
 
 def test_concurrent_conflicting_imports_never_lose_or_mix_rows(tmp_path):

@@ -9,15 +9,15 @@ import torch
 
 from natron.bundle import load_bundle
 from natron.data import phase_candles
-from natron.evaluation import ACTIONS
+from natron.labels import ACTIONS
 from natron.features import FeatureEngine
 from natron.finetune import predict_windows
 from natron.inference import load_predictor
 from natron.rl import BASELINES, RLConfig, bundle_data, refine
 
 NB = Path(__file__).resolve().parent.parent / "nbs" / "04_rl.ipynb"
-PARAMETERS = {"preset", "data_path", "symbol", "n_bars", "bundle_path", "out_dir", "seed", "seeds", "learners", "train_encoder",
-              "cost_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps"}
+PARAMETERS = {"preset", "data_path", "symbol", "broker_time", "repair", "n_bars", "bundle_path", "out_dir", "seed", "seeds", "learners",
+              "train_encoder", "cost_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps", "ppo_n_steps", "gamma", "clip_range"}
 
 
 @pytest.fixture(scope="module")
@@ -63,10 +63,12 @@ def test_train_encoder_moves_the_encoder_and_the_bundle_carries_it(smoke_bundle,
 def test_papermill_refines_a_given_bundle(smoke_bundle, tmp_path):
     out = tmp_path / "rl"
     nb = pm.execute_notebook(str(NB), str(tmp_path / "04_rl.ipynb"), progress_bar=False,
-                             parameters=dict(bundle_path=str(smoke_bundle), out_dir=str(out), seeds=2, ppo_timesteps=512))
+                             parameters=dict(bundle_path=str(smoke_bundle), out_dir=str(out), seeds=2, ppo_timesteps=512,
+                                             ppo_n_steps=32, gamma=0.95, clip_range=0.1))
     text = json.dumps(nb)
     assert "training a smoke supervised model first" not in text and not (out / "supervised").exists()
     assert load_bundle(out / "natron_v2.pt").phases == [*load_bundle(smoke_bundle).phases, "rl"]
     metrics = json.loads((out / "metrics.json").read_text())
     assert len(metrics["seed_table"]["records"]) == 2 * 2 * (len(BASELINES) + 2)        # 2 splits x 2 seeds x 5 strategies
     assert set(metrics["headline"]) >= {"chosen", "test_sharpe_chosen_mean", "test_sharpe_supervised", "test_sharpe_buy_and_hold"}
+    assert {k: metrics["config"][k] for k in ("ppo_n_steps", "gamma", "clip_range")} == {"ppo_n_steps": 32, "gamma": 0.95, "clip_range": 0.1}

@@ -1,7 +1,7 @@
 "`bench_serve` end to end, briefly: both real servers, a few concurrent clients, two rounds, every request answered; and its clients count a wrong answer as an error."
 import json
 import pytest
-from natron.inference import demo_bundle
+from natron.bench import demo_bundle
 from natron.bench import _load, bench_serve
 from natron.serving import launch
 
