@@ -17,7 +17,7 @@ from natron.rl import BASELINES, RLConfig, bundle_data, refine
 
 NB = Path(__file__).resolve().parent.parent / "nbs" / "04_rl.ipynb"
 PARAMETERS = {"preset", "data_path", "symbol", "n_bars", "bundle_path", "out_dir", "seed", "seeds", "learners", "train_encoder",
-              "cost_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps"}
+              "cost_bps", "borrow_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps"}
 
 
 @pytest.fixture(scope="module")
