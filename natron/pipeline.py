@@ -429,6 +429,7 @@ def comparison_figure(table:pd.DataFrame, keys:list):
     from plotly.subplots import make_subplots
     metrics = [c for c in table.columns if c not in keys + ["run", "status"] and pd.api.types.is_numeric_dtype(table[c])]
     labels = table[keys].astype(str).agg(", ".join, axis=1) if keys else table.run
-    fig = make_subplots(rows=max(len(metrics), 1), cols=1, subplot_titles=metrics, vertical_spacing=0.08)
+    height = 220 * max(len(metrics), 1) + 80
+    fig = make_subplots(rows=max(len(metrics), 1), cols=1, subplot_titles=metrics, vertical_spacing=60 / height)   # 60 px between panels, however many
     for i, m in enumerate(metrics, 1): fig.add_trace(go.Bar(x=labels, y=table[m], name=m, showlegend=False), row=i, col=1)
-    return fig.update_layout(height=220 * max(len(metrics), 1) + 80, title="sweep: headline metrics per run")
+    return fig.update_layout(height=height, title="sweep: headline metrics per run")
