@@ -14,7 +14,7 @@ from .bundle import load_bundle
 from .data import load_candles
 from .evaluation import compare
 from .scoreboard import backtest_models
-from .inference import _markdown, load_predictor
+from .inference import load_predictor, markdown_table
 
 # %% auto #0
 __all__ = ['DASHBOARD_METRICS', 'write_metrics', 'predict_each', 'predict_db', 'risk_dashboard']
@@ -34,7 +34,7 @@ def write_metrics(metrics:dict, path) -> Path:
     finite = lambda v: None if isinstance(v, float) and not np.isfinite(v) else v
     if path.suffix == ".json": path.write_text(json.dumps({k: {m: finite(v) for m, v in d.items()} for k, d in metrics.items()}, indent=2))
     elif path.suffix == ".csv": table.to_csv(path)
-    elif path.suffix == ".md": path.write_text(_markdown(table) + "\n")
+    elif path.suffix == ".md": path.write_text(markdown_table(table) + "\n")
     else: raise ValueError(f"metrics go to a .json, .csv or .md file, not {path.name}")
     return path
 

@@ -193,17 +193,22 @@ def _runs(a):
     print(runs.to_string(index=False) if len(runs) else f"no runs yet in {a.outputs}/runs")
 
 def _sweep(a):
+    import pandas as pd
     from natron.pipeline import run_sweep
     sweep_dir = run_sweep(a.sweep, outputs=a.outputs, jobs=a.jobs)
     print(f"sweep finished: {sweep_dir}")
     print((sweep_dir / "comparison.csv").read_text())
+    table = pd.read_csv(sweep_dir / "comparison.csv")
+    if "dsr_over_sweep" in table:
+        print(f"winner {table.run[0]}: validation DSR {table.dsr_over_sweep[0]:.3f} over the {int(table.n_trials[0])} runs of the sweep")
 
 def _tune(a):
     import json
     from natron.tune import optimize, tune
-    if a.worker: return optimize(a.tune)
+    if a.worker: return optimize(a.tune, worker=None)          # joining from elsewhere: its sampler draws apart from the others
     r = tune(a.tune, jobs=a.jobs)
-    print(f"best trial {r['best_trial']} of {r['trials']}: validation {r['metric']} {r['val_mean_over_seeds']:.4f} (mean over seeds)")
+    print(f"best trial {r['best_trial']} of {r['trials']}: validation {r['metric']} {r['val_mean_over_seeds']:.4f} (mean over seeds); "
+          f"its validation strategy's DSR over the {r['n_trials']} trials {r['val_dsr']:.3f}")
     print(f"  params {r['best_params']}\n  test (scored once, after the study): {json.dumps(r['test'])}")
 
 def _add_run(sub):

@@ -182,6 +182,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
              calendar:bool=True,         # False: no calendar features (a market without one); ignored when `engine` is given
              per_step:bool|None=None,    # a loss at every token (needs a causal encoder); None: whenever the encoder is causal
              head_weights:dict|None=None,# head name -> loss weight (default 1 each)
+             borrow_bps:float=0.0,       # yearly cost of holding a short, bps of its size: in the backtests that choose the trading threshold
              **overrides):               # any `ModelConfig` or `TrainConfig` field: d_model, n_layers, dropout, lr, batch_size, ...
     "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, {val, test} scores) and writes the bundle to out_dir."
     torch.manual_seed(seed)
@@ -203,7 +204,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     head_aucs = {h: s["direction_auc"] for h, s in choose_direction_head(model, data, candles).items()}   # for the kept weights, on validation
     frames = {s: predictions_frame(predict_windows(model, data.dataset(s)), data.index[data.splits[s]]) for s in ("val", "test") if len(data.splits[s])}
     scores = {s: prediction_scores(data.labels, f) for s, f in frames.items()}        # the epoch was chosen on val; test is read here, once
-    threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index))[0]   # how the predictor trades, chosen on val
+    threshold = choose_threshold(frames["val"], runner(candles, frames["val"].index, borrow_bps=borrow_bps))[0]   # how the predictor trades, chosen on val
     if out_dir and world()[0] == 0:                                      # under torchrun, rank 0 writes
         phases = ["pretrain", "finetune"] if encoder_path else ["finetune"]
         headline = {f"{split}_{k}": scores[split].get(k) for split in scores for k in HEADLINE}   # validation beside test

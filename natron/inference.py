@@ -25,7 +25,7 @@ from .sequences import FeatureScaler, valid_window_ends, window_starts
 __all__ = ['log', 'REGIME_COLUMNS', 'RL_COLUMNS', 'MAX_SCALED', 'policy_from_state', 'HistoryError', 'NatronPredictor',
            'load_predictor', 'utc_index', 'arrays_frame', 'wire_arrays', 'candle_frame', 'prediction_columns',
            'prediction_frame', 'prediction_records', 'finite_features', 'finite_rows', 'attempt', 'candle_arrays',
-           'PredictionStream', 'new_candles', 'update_streams']
+           'PredictionStream', 'new_candles', 'update_streams', 'markdown_table']
 
 # %% ../nbs/05_inference.ipynb #57ce7e13
 log = logging.getLogger(__name__)
@@ -360,8 +360,9 @@ def stream(self:NatronPredictor, history:pd.DataFrame) -> PredictionStream:
     return PredictionStream(self, history)
 
 # %% ../nbs/05_inference.ipynb #5df29fc1
-def _markdown(table:pd.DataFrame) -> str:
-    "A DataFrame as a Markdown table (numbers to 4 significant digits)."
-    cells = lambda vals: "| " + " | ".join(f"{v:.4g}" if isinstance(v, float) else str(v) for v in vals) + " |"
+def markdown_table(table:pd.DataFrame) -> str:
+    "A DataFrame as a Markdown table: numbers to 4 significant digits, NaN as a dash, a multi-level header as one name per column."
+    text = lambda v: "–" if isinstance(v, float) and np.isnan(v) else f"{v:.4g}" if isinstance(v, float) else " ".join(map(str, v)) if isinstance(v, tuple) else str(v)
+    cells = lambda vals: "| " + " | ".join(map(text, vals)) + " |"
     return "\n".join([cells([table.index.name or "", *table.columns]), "|" + "---|" * (len(table.columns) + 1),
                       *(cells([i, *row]) for i, row in zip(table.index, table.itertuples(index=False)))])

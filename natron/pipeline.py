@@ -379,12 +379,14 @@ def with_overrides(params:dict, overrides:dict) -> dict:
 # %% ../nbs/07_pipeline.ipynb #d61f63f2
 from .stats import expected_max_sharpe, psr_from
 
-SWEEP_SHARPE = ("report.val_natron_per_bar_sharpe", "report.val_natron_sharpe_se")   # what a sweep's DSR reads from each run's headline
+SWEEP_SHARPE = (("report.val_natron_per_bar_sharpe", "report.val_natron_sharpe_se"),       # what a sweep's DSR reads from each run's headline:
+                ("finetune.val_natron_per_bar_sharpe", "finetune.val_natron_sharpe_se"))   # the report's, else fine-tuning's (a sweep without a report)
 
 def sweep_dsr(table:pd.DataFrame) -> pd.DataFrame:
     "A ranked comparison `table` (winner first) with the winner's validation DSR over every run (`dsr_over_sweep`, `n_trials`)."
-    sr, se = SWEEP_SHARPE
-    if sr not in table or se not in table or table[sr].isna().all(): return table
+    found = [(sr, se) for sr, se in SWEEP_SHARPE if sr in table and se in table and table[sr].notna().any()]
+    if not found: return table
+    sr, se = found[0]
     tried = table[sr].fillna(0.0)                                        # a run without a Sharpe (it never traded) counts as no edge
     dsr = psr_from(table[sr].iloc[0], table[se].iloc[0], expected_max_sharpe(tried))
     return table.assign(dsr_over_sweep=[dsr] + [None] * (len(table) - 1), n_trials=[len(table)] + [None] * (len(table) - 1))
@@ -422,6 +424,7 @@ def comparison_figure(table:pd.DataFrame, keys:list):
     from plotly.subplots import make_subplots
     metrics = [c for c in table.columns if c not in keys + ["run", "status"] and pd.api.types.is_numeric_dtype(table[c])]
     labels = table[keys].astype(str).agg(", ".join, axis=1) if keys else table.run
-    fig = make_subplots(rows=max(len(metrics), 1), cols=1, subplot_titles=metrics, vertical_spacing=0.08)
+    height = 220 * max(len(metrics), 1) + 80
+    fig = make_subplots(rows=max(len(metrics), 1), cols=1, subplot_titles=metrics, vertical_spacing=60 / height)   # 60 px between panels, however many
     for i, m in enumerate(metrics, 1): fig.add_trace(go.Bar(x=labels, y=table[m], name=m, showlegend=False), row=i, col=1)
-    return fig.update_layout(height=220 * max(len(metrics), 1) + 80, title="sweep: headline metrics per run")
+    return fig.update_layout(height=height, title="sweep: headline metrics per run")

@@ -19,16 +19,16 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 from .bundle import NatronModelBundle
-from .data import REGIMES, atomic_write, bar_times, frame_json, phase_candles
-from .evaluation import (DIRECTION_PROBS, PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, drawdown)
+from .data import REGIMES, atomic_write, bar_times, frame_json, run_candles
+from .evaluation import (PRED_COLUMNS, BacktestResult, classification_metrics, classification_table, drawdown)
 from .scoreboard import (BASELINE_MODELS, Scoreboard, WalkForwardResult, backtest_models, fit_baselines, hidden_state_reference,
                                mean_std, predict_frame, scoreboard, tune_classifiers, walk_forward)
 from .stats import edge_metrics, edge_verdict, periods_per_year
 from .features import REGISTRY, FeatureEngine
 from .finetune import finetune, make_bundle
 from .pretrain import pretrain
-from .inference import NatronPredictor, load_predictor, _markdown
-from .labels import LABEL_CLASSES, LabelGeneratorV2
+from .inference import NatronPredictor, load_predictor, markdown_table
+from .labels import DIRECTION_PROBS, LABEL_CLASSES, LabelGeneratorV2
 from . import sequences
 from .sequences import PreparedData, prepare_data
 from .training import collate
@@ -40,9 +40,9 @@ __all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'REFERENCES', 'WALK
            'regime_timeline_figure', 'feature_groups', 'split_windows', 'importance_score', 'permutation_importance',
            'importance_figure', 'natron_fit', 'baseline_fit', 'walk_forward_models', 'fold_table', 'fold_summary',
            'fold_figure', 'Section', 'build_report', 'run_bundle', 'run_params', 'rl_seed_records', 'rl_selection',
-           'predictions_on_splits', 'score_run', 'RunEvaluation', 'evaluate_run', 'side_by_side_table',
-           'strategy_sections', 'classification_section', 'rl_seed_table', 'rl_seed_figure', 'rl_section',
-           'report_sections', 'report_metrics', 'summary_markdown', 'write_report', 'read_predictions',
+           'predictions_on_splits', 'score_run', 'RunEvaluation', 'evaluate_run', 'side_by_side_table', 'costs_text',
+           'heads_table', 'strategy_sections', 'classification_section', 'rl_seed_table', 'rl_seed_figure',
+           'rl_section', 'report_sections', 'report_metrics', 'summary_markdown', 'write_report', 'read_predictions',
            'report_from_predictions']
 
 # %% ../nbs/05a_report.ipynb #ebd697f8
@@ -240,7 +240,7 @@ def baseline_fit(name:str, seed:int=0):
 WALK_FORWARD_MODELS = ("natron", "logreg", "lightgbm")
 
 def walk_forward_models(candles:pd.DataFrame, truth:pd.DataFrame|None=None, folds:int=3, retrain_every:int=1, preset:str="smoke",
-                        seed:int=0, first_train:float=0.5) -> dict[str, WalkForwardResult]:
+                        seed:int=0, first_train:float=0.5, borrow_bps:float=0.0) -> dict[str, WalkForwardResult]:
     "Walk-forward of a re-trained natron model and the baselines over the same `folds` expanding folds after the first `first_train` of the timeline."
     n = candles.index.get_level_values("time").nunique() if isinstance(candles.index, pd.MultiIndex) else len(candles)
     train_size = int(n * first_train)
@@ -249,7 +249,7 @@ def walk_forward_models(candles:pd.DataFrame, truth:pd.DataFrame|None=None, fold
     regimes = truth["regime"] if truth is not None else None
     fits = {"natron": natron_fit(preset, seed), **{name: baseline_fit(name, seed) for name in WALK_FORWARD_MODELS[1:]}}
     with threadpool_limits(1):
-        return {name: walk_forward(candles, fit, fold_rows, labels, regimes, retrain_every=retrain_every) for name, fit in fits.items()}
+        return {name: walk_forward(candles, fit, fold_rows, labels, regimes, retrain_every=retrain_every, borrow_bps=borrow_bps) for name, fit in fits.items()}
 
 # %% ../nbs/05a_report.ipynb #e908d5a8
 FOLD_COLUMNS = ["test_start", "test_end", "retrained", "threshold", "total_return", "sharpe", "max_drawdown", "n_trades", "buy_hold_total_return",
@@ -283,7 +283,7 @@ class Section:
     "One part of a report."
     title: str                                   # the heading
     text: str = ""                               # how to read it (one or two sentences)
-    items: list = field(default_factory=list)    # go.Figure, pd.DataFrame (a table) or str (a paragraph), in order
+    items: list = field(default_factory=list)    # go.Figure, pd.DataFrame (a table), str (a paragraph) or a list of str (a bulleted list), in order
 
 CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1360px;margin:0 auto;padding:0 24px 48px;color:#222}
 h1{margin-top:28px}h2{border-bottom:1px solid #ddd;padding-bottom:4px;margin-top:40px}nav li{display:inline;margin-right:14px}
@@ -291,11 +291,12 @@ table.table{border-collapse:collapse;font-size:13px;margin:12px 0}table.table th
 table.table thead th{border-bottom:2px solid #999}p{max-width:1000px;line-height:1.45}.plotly-graph-div{margin:10px 0}.scroll{overflow-x:auto}"""
 
 def _item_html(item, key:str) -> str:
-    "A figure as a plotly div (without plotly.js), a DataFrame as a scrollable table (numbers to 4 digits, times to the minute), else a paragraph."
+    "A figure as a plotly div (without plotly.js), a DataFrame as a scrollable table (numbers to 4 digits, times to the minute), a list as a bulleted list, else a paragraph."
     if isinstance(item, go.Figure): return item.to_html(full_html=False, include_plotlyjs=False, div_id=key, config={"displaylogo": False, "responsive": True})
     if isinstance(item, pd.DataFrame):
         times = {c: (lambda t: f"{t:%Y-%m-%d %H:%M}") for c in item.columns if pd.api.types.is_datetime64_any_dtype(item[c])}
         return f'<div class="scroll">{item.to_html(classes="table", float_format=lambda v: f"{v:.4g}", formatters=times, na_rep="–", border=0)}</div>'
+    if isinstance(item, list): return "<ul>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in item) + "</ul>"
     return f"<p>{html.escape(str(item))}</p>"
 
 def build_report(sections:list[Section], title:str="natron report", subtitle:str="") -> str:
@@ -354,6 +355,7 @@ def predictions_on_splits(predictor:NatronPredictor, candles:pd.DataFrame) -> tu
 # %% ../nbs/05a_report.ipynb #605f2b43
 def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth:pd.DataFrame|None=None, seed:int=0,
               trials:dict|None=None,   # model name -> per-bar validation Sharpes of the selection that chose it (`rl_selection`)
+              borrow_bps:float=0.0,    # yearly cost of holding a short, bps of its size, in every backtest
              ) -> tuple[dict, Scoreboard]:
     "(predictions on the validation and test rows, scoreboard): natron (and its RL policy), the baselines tuned on validation, the references."
     train, val, test = (data.index[data.splits[k]] for k in ("train", "val", "test"))
@@ -362,7 +364,7 @@ def score_run(data:PreparedData, frame:pd.DataFrame, candles:pd.DataFrame, truth
              **fit_baselines(X.loc[train], data.labels.loc[train], X.loc[val], data.labels.loc[val], X.loc[frame.index], seed)}
     if truth is not None:
         preds["hidden_state_reference"] = hidden_state_reference(truth.loc[frame.index], data.labeler.config.horizon, data.labeler.thresholds_["neutral_band"])
-    return preds, scoreboard(candles, data.labels, preds, val, test, trials=trials)
+    return preds, scoreboard(candles, data.labels, preds, val, test, borrow_bps=borrow_bps, trials=trials)
 
 @dataclass
 class RunEvaluation:
@@ -393,16 +395,17 @@ class RunEvaluation:
 
 # %% ../nbs/05a_report.ipynb #9ade4ad7
 def evaluate_run(run_dir, folds:int=3, retrain_every:int=1, wf_preset:str="smoke", importance_windows:int|None=1000,
-                 importance_repeats:int=2, seed:int=0) -> RunEvaluation:
+                 importance_repeats:int=2, seed:int=0,
+                 borrow_bps:float=0.0) -> RunEvaluation:  # yearly cost of holding a short, bps of its size, in every backtest
     "Score a run's final bundle on its validation and test spans beside the baselines, walk it forward, and measure its permutation importance."
     run_dir = Path(run_dir)
     params, bundle_path = run_params(run_dir), run_bundle(run_dir)
-    candles, truth = phase_candles(params.get("data_path"), params.get("symbol"), n_bars=params.get("n_bars", 5000), seed=params.get("seed", 0))
+    candles, truth = run_candles(params)                                 # the data the phases read, on the same clock and repairs
     predictor = load_predictor(bundle_path)
     data, frame = predictions_on_splits(predictor, candles)
-    scored, board = score_run(data, frame, candles, truth, seed, rl_selection(run_dir))
+    scored, board = score_run(data, frame, candles, truth, seed, rl_selection(run_dir), borrow_bps)
     log.info("walk-forward: %d folds, re-training every %d", folds, retrain_every)
-    wf = walk_forward_models(candles, truth, folds, retrain_every, wf_preset, seed)
+    wf = walk_forward_models(candles, truth, folds, retrain_every, wf_preset, seed, borrow_bps=borrow_bps)
     x, y = split_windows(data, importance_windows)
     importance = permutation_importance(predictor.model, x, y, data.feature_columns, importance_repeats, seed)
     return RunEvaluation(run_dir.name, params, bundle_path, candles, truth, data, scored, board, wf, retrain_every, importance, rl_seed_records(run_dir))
@@ -424,6 +427,18 @@ def side_by_side_table(board:Scoreboard) -> pd.DataFrame:
                         "test_sharpe_ci_high": test.sharpe_ci_high, "test_psr": test.psr, "test_psr_vs_buy_hold": test.psr_benchmark,
                         "test_total_return": test.total_return, "test_max_drawdown": test.max_drawdown, "test_n_trades": test.n_trades})
     return out.loc[test.index]
+
+def costs_text(costs:dict) -> str:
+    "The costs a scoreboard's backtests paid (`Scoreboard.costs`), in words."
+    borrow = costs.get("borrow_bps", 0.0)
+    shorts = (f"shorts pay {borrow:g} bp a year of their size for borrow or financing, on every bar held" if borrow
+              else "no borrow or financing cost for shorts")
+    return (f"{costs.get('commission_bps', 1.0):g} bp commission and {costs.get('slippage_bps', 1.0):g} bp slippage per unit traded, "
+            f"on the bar the trade fills, and the exit at the end of the span; {shorts}")
+
+def heads_table(board:Scoreboard) -> pd.DataFrame:
+    "The heads' classification scores per model: for each metric, its validation column beside its test column."
+    return board.classification.unstack("split").reindex(columns=["val", "test"], level="split")
 
 def _verdicts(board:Scoreboard) -> list[str]:
     "Each model's test verdict (PSR alone) and, for the RL policy, its validation verdict with the DSR over the learners × seeds it won."
@@ -481,17 +496,15 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     source = ev.params.get("data_path") or (f"a synthetic market ({ev.params.get('n_bars', 5000)} bars per symbol, seed {ev.params.get('seed', 0)}; "
                                             "synthetic figures, not a market's)")
     fills = "at the next bar's open" if "open" in ev.candles else "at the close the decision read"
-    verdicts = "<br>".join(html.escape(v) for v in _verdicts(ev.board))
     summary = Section("Summary", f"Bundle {ev.bundle_path.name} ({ev.bundle_path.parent.name}) on {source}; validation span "
                       f"{_span(d.index[d.splits.val])}, test span {_span(test)}, {len(test)} test windows. Every strategy is backtested on the same rows "
-                      f"with the same costs (1 bp commission and 1 bp slippage per unit traded, on the bar the trade fills, and the exit at the end of "
-                      f"the span; no borrow or financing cost for shorts), filled {fills}, "
+                      f"with the same costs ({costs_text(ev.board.costs)}), filled {fills}, "
                       f"annualised with {ev.board.per_year:.0f} bars a year counted from the data's own calendar. Each model trades when its conviction "
                       "passes a threshold it chose on the validation span by one rule for all (the share of bars with the best validation Sharpe); the "
                       "test span was read once, after every choice. Intervals are 95% block-bootstrap intervals; PSR is the probability that the true "
                       "Sharpe exceeds zero (and, by a paired test on the same bars, buy-and-hold's), with an error robust to autocorrelation. A "
                       "selection is deflated where it was made: on validation, the DSR counts the thresholds each model tried (and the RL policy's "
-                      f"learners × seeds); the test rows carry PSR alone, since the test span chose nothing. <br>{verdicts}", [side_by_side_table(ev.board)])
+                      "learners × seeds); the test rows carry PSR alone, since the test span chose nothing.", [_verdicts(ev.board), side_by_side_table(ev.board)])
     done = "every fold" if ev.walk_forward_retrain_every == 1 else f"every {ev.walk_forward_retrain_every}th fold, the folds between reusing the last model"
     wf = Section("Walk-forward", f"Each fold re-fits the scaler, the labeler and the models on everything before its test span (the transformer with the "
                  f"small budget of the report's wf_preset, not the run's), re-trained on {done}; the last fifth of each training span is the fold's "
@@ -503,7 +516,7 @@ def report_sections(ev:RunEvaluation, rolling_window:int=168) -> list[Section]:
     timeline = regime_timeline_figure(_first_symbol(ev.candles["close"]), _first_symbol(regimes), _first_symbol(natron["regime"]), starts,
                                       f"Regimes over price: {'hidden regime' if ev.truth is not None else 'regime labels'} above, natron's prediction below")
     sections = [summary, *strategy_sections(ev.backtests, rolling_window, ev.board.per_year),
-                classification_section(d.labels, ev.predictions, ev.board.classification.unstack("split")), wf,
+                classification_section(d.labels, ev.predictions, heads_table(ev.board)), wf,
                 Section("Labels", "Class shares of each label per split; the labeler was fitted on the training span only.", [label_distribution_figure(d.labels, splits)]),
                 Section("Regimes over price", "", [timeline]),
                 Section("Feature importance", "Drop in mean buy/sell AUC when a feature group, or a feature, is shuffled across the test windows.",
@@ -523,7 +536,7 @@ def report_metrics(ev:RunEvaluation) -> dict:
     wf = fold_summary(ev.walk_forward, text=False)
     head |= {f"walk_forward_{m}_sharpe_mean": wf.loc[m, ("mean", "sharpe")] for m in ev.walk_forward}
     return {"headline": {k: float(v) for k, v in head.items() if pd.notna(v)}, "bundle": str(ev.bundle_path), "params": ev.params,
-            "val_span": _span(ev.data.index[ev.data.splits.val]), "test_span": _span(ev.test_rows), "bars_per_year": ev.board.per_year,
+            "val_span": _span(ev.data.index[ev.data.splits.val]), "test_span": _span(ev.test_rows), "bars_per_year": ev.board.per_year, "costs": ev.board.costs,
             "choices": ev.board.choices, "verdicts": dict(zip(ev.board.choices, _verdicts(ev.board))),
             "strategies": frame_json(ev.board.strategies.reset_index(), "records"), "classification": frame_json(ev.board.classification.reset_index(), "records"),
             "walk_forward": {"retrain_every": ev.walk_forward_retrain_every, "folds": frame_json(fold_table(ev.walk_forward).reset_index(), "records"),
@@ -534,12 +547,13 @@ def summary_markdown(ev:RunEvaluation) -> str:
     "A short Markdown summary: the verdicts in words, validation and test side by side, the heads, the walk-forward folds, the top feature groups."
     groups = ev.importance[ev.importance.kind == "group"].set_index("name")[["importance", "std"]].sort_values("importance", ascending=False).head(5)
     parts = [f"# natron report: {ev.name}", "", f"Validation {_span(ev.data.index[ev.data.splits.val])}, test {_span(ev.test_rows)}, "
-             f"{ev.board.per_year:.0f} bars a year, bundle `{ev.bundle_path}`. Thresholds and every other choice were made on validation.", "",
-             *[f"- {v}" for v in _verdicts(ev.board)], "", "## Strategies: validation and test", "", _markdown(side_by_side_table(ev.board)), "",
-             "## Heads as classifiers (validation | test)", "", _markdown(ev.board.classification.unstack("split")), "",
+             f"{ev.board.per_year:.0f} bars a year, bundle `{ev.bundle_path}`. Costs: {costs_text(ev.board.costs)}. Thresholds and every other choice "
+             "were made on validation.", "",
+             *[f"- {v}" for v in _verdicts(ev.board)], "", "## Strategies: validation and test", "", markdown_table(side_by_side_table(ev.board)), "",
+             "## Heads as classifiers (validation | test)", "", markdown_table(heads_table(ev.board)), "",
              f"## Walk-forward (mean ± std over folds, re-trained every {ev.walk_forward_retrain_every} fold(s))", "",
-             _markdown(fold_summary(ev.walk_forward)), "", "## Top feature groups (permutation importance)", "", _markdown(groups)]
-    if ev.rl_seeds is not None: parts += ["", "## RL policies over seeds (test span, mean ± std)", "", _markdown(rl_seed_table(ev.rl_seeds))]
+             markdown_table(fold_summary(ev.walk_forward)), "", "## Top feature groups (permutation importance)", "", markdown_table(groups)]
+    if ev.rl_seeds is not None: parts += ["", "## RL policies over seeds (test span, mean ± std)", "", markdown_table(rl_seed_table(ev.rl_seeds))]
     return "\n".join(parts) + "\n"
 
 # %% ../nbs/05a_report.ipynb #77072adc
@@ -565,7 +579,8 @@ def read_predictions(path) -> pd.DataFrame:
     df["time"] = pd.DatetimeIndex(pd.to_datetime(df["time"], utc=True, format="ISO8601")).as_unit("ns")
     return df.set_index(["symbol", "time"] if "symbol" in df else "time").sort_index()
 
-def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=None, rolling_window:int=168, bundle_path=None) -> Path:
+def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=None, rolling_window:int=168, bundle_path=None,
+                            borrow_bps:float=0.0) -> Path:   # yearly cost of holding a short, bps of its size
     "An HTML report of a predictions file: strategies against the baselines, regimes and, with `candles` and the `bundle_path`, the heads as classifiers."
     preds = read_predictions(predictions_path)
     if candles is None and "close" not in preds: raise ValueError("the predictions file has no 'close' column: pass the candles too")
@@ -573,13 +588,14 @@ def report_from_predictions(predictions_path, output, candles:pd.DataFrame|None=
     bundle = NatronModelBundle.load(bundle_path) if bundle_path else None
     threshold = (bundle.train_meta.get("threshold") if bundle else None) or 0.5
     traded = {"natron": preds.drop(columns="rl_action", errors="ignore")} | ({"natron_rl": preds} if "rl_action" in preds else {})
-    backtests = backtest_models(prices, preds.index, traded, {"natron": threshold})
+    costs = dict(commission_bps=1.0, slippage_bps=1.0, borrow_bps=borrow_bps)
+    backtests = backtest_models(prices, preds.index, traded, {"natron": threshold}, **costs)
     rule = f"natron trades when its conviction passes {threshold:.3f}" + (" (chosen on validation by the bundle's fine-tuning)" if bundle else " (no bundle given: 0.5)")
     strategies = pd.DataFrame({k: bt.metrics | edge_metrics(bt.returns, bt.metrics["bars_per_year"], backtests["buy_and_hold"].returns)
                                for k, bt in backtests.items()}).T
-    sections = [Section("Summary", f"{len(preds)} predictions, {_span(preds.index)}; every strategy backtested on these rows with the same costs and fills; "
-                        f"{rule}. " + "<br>".join(html.escape(f"{k}: {edge_verdict(r)}") for k, r in strategies.iterrows()),
-                        [strategies[STRATEGY_COLUMNS + ["sharpe_ci_low", "sharpe_ci_high", "psr", "psr_benchmark"]]]),
+    sections = [Section("Summary", f"{len(preds)} predictions, {_span(preds.index)}; every strategy backtested on these rows with the same costs "
+                        f"({costs_text(costs)}) and fills; {rule}.", [[f"{k}: {edge_verdict(r)}" for k, r in strategies.iterrows()],
+                        strategies[STRATEGY_COLUMNS + ["sharpe_ci_low", "sharpe_ci_high", "psr", "psr_benchmark"]]]),
                 *strategy_sections(backtests, rolling_window)]
     labeler = LabelGeneratorV2.from_state(bundle.label_config) if bundle else None              # the bundle's fitted thresholds, never refitted here
     labels = labeler.transform(candles).reindex(preds.index) if candles is not None and labeler is not None else None

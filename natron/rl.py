@@ -50,11 +50,12 @@ class RewardConfig:
     alpha: float = 1.0      # turnover penalty per unit of position change, bps, on top of the cost: shapes training only
     beta: float = 0.1       # weight of each step's drawdown increase: a loss counts 1 + beta times
     scale: float = 1.0      # reward units per unit of return
+    borrow: float = 0.0     # cost of holding a short over one bar, per unit of position (borrow_bps / 1e4 / bars a year): real money
 
 def step_reward(position, prev_position, next_return, cfg:RewardConfig):
     "(reward, pnl) of holding `position` over the next bar after holding `prev_position`; floats, arrays or tensors, broadcast."
     turnover = abs(position - prev_position)
-    pnl = position * next_return - cfg.cost_bps * 1e-4 * turnover
+    pnl = position * next_return - cfg.cost_bps * 1e-4 * turnover - cfg.borrow * (abs(position) - position) / 2   # shorts pay the borrow
     drawdown_increase = (abs(pnl) - pnl) / 2                                 # max(0, -pnl), see above
     return cfg.scale * (pnl - cfg.alpha * 1e-4 * turnover - cfg.beta * drawdown_increase), pnl
 
@@ -225,6 +226,7 @@ class PPOLog(BaseCallback):
 class RLConfig:
     "What phase 3 optimises and for how long; None budgets come from `RL_PRESETS` of the preset."
     cost_bps: float = 2.0          # trading cost per unit of position change, bps (training and every backtest)
+    borrow_bps: float = 0.0        # yearly cost of holding a short, bps of its size (training and every backtest)
     alpha: float = 1.0             # turnover penalty, bps per unit of position change (training only)
     beta: float = 0.1              # drawdown-increase penalty (training only)
     train_encoder: bool = False    # fine-tune the encoder with the policy; else it stays frozen
@@ -287,19 +289,18 @@ LEARNERS = {"bandit": train_bandit, "ppo": train_ppo}
 METRICS = ("total_return", "sharpe", "psr", "max_drawdown", "turnover", "exposure", "per_bar_sharpe", "sharpe_se")
 BASELINES = ("buy_and_hold", "flat", "supervised")
 
-def strategy_metrics_on(candles:pd.DataFrame, rows:pd.Index, positions, cost_bps:float) -> dict:
-    "`METRICS` of holding `positions` (decided at the closes of `rows`) with `cost_bps` per unit traded: the scoreboard's fills and calendar."
-    bt = runner(candles, rows, cost_bps, 0.0, per_year=periods_per_year(candles.index))(pd.Series(np.asarray(positions, float), rows))
+def strategy_metrics_on(candles:pd.DataFrame, rows:pd.Index, positions, cost_bps:float, borrow_bps:float=0.0) -> dict:
+    "`METRICS` of holding `positions` (decided at the closes of `rows`) with `cost_bps` per unit traded and `borrow_bps` a year on shorts: the scoreboard's fills and calendar."
+    bt = runner(candles, rows, cost_bps, 0.0, per_year=periods_per_year(candles.index), borrow_bps=borrow_bps)(pd.Series(np.asarray(positions, float), rows))
     m = bt.metrics | {"psr": probabilistic_sharpe(bt.returns), "per_bar_sharpe": sharpe(bt.returns), "sharpe_se": sharpe_se(bt.returns)}
     return {k: m[k] for k in METRICS}
 
-def baseline_metrics(candles:pd.DataFrame, rows:pd.Index, pred:dict, cost_bps:float, threshold:float=0.5) -> dict[str, dict]:
+def baseline_metrics(candles:pd.DataFrame, rows:pd.Index, pred:dict, cost_bps:float, threshold:float=0.5, borrow_bps:float=0.0) -> dict[str, dict]:
     "Metrics of buy-and-hold, flat and the supervised heads' policy (from `predict_windows` output `pred`, at the bundle's validation `threshold`) on `rows`."
     frame = predictions_frame(pred, rows)
     supervised = positions_from_probs(frame.buy_prob, frame.sell_prob, threshold)
-    return {"buy_and_hold": strategy_metrics_on(candles, rows, buy_and_hold(candles["close"].loc[rows]), cost_bps),
-            "flat": strategy_metrics_on(candles, rows, np.zeros(len(rows)), cost_bps),
-            "supervised": strategy_metrics_on(candles, rows, supervised, cost_bps)}
+    held = {"buy_and_hold": buy_and_hold(candles["close"].loc[rows]), "flat": np.zeros(len(rows)), "supervised": supervised}
+    return {k: strategy_metrics_on(candles, rows, p, cost_bps, borrow_bps) for k, p in held.items()}
 
 # %% ../nbs/04_rl.ipynb #2fbf3ea2
 def bundle_data(candles:pd.DataFrame, bundle:NatronModelBundle):
@@ -336,12 +337,12 @@ class RLResult:
     encoders: dict             # (learner, seed) -> the encoder the head reads from `inputs` (a trained model with train_encoder)
     logs: dict                 # (learner, seed) -> per-update log
 
-def _score_run(encoder, head, inputs, candles, cost_bps) -> dict:
+def _score_run(encoder, head, inputs, candles, cost_bps, borrow_bps=0.0) -> dict:
     "Validation and test metrics of a policy head's greedy actions."
     out = {}
     for split in ("val", "test"):
         actions = policy_actions(head, encode_windows(encoder, inputs.dataset(split)))
-        out[split] = strategy_metrics_on(candles, inputs.index[inputs.splits[split]], POSITIONS[actions], cost_bps)
+        out[split] = strategy_metrics_on(candles, inputs.index[inputs.splits[split]], POSITIONS[actions], cost_bps, borrow_bps)
     return out
 
 # %% ../nbs/04_rl.ipynb #197f75f3
@@ -370,18 +371,19 @@ def refine(candles:pd.DataFrame, bundle_path=None, preset:str="smoke", out_dir=N
     bundle = load_bundle(bundle_path or supervised_bundle(candles, preset, out_dir, seed))
     model = build_model(ModelConfig(**bundle.model_config)); model.load_state_dict(bundle.model_state); model.eval()
     data, budget = bundle_data(candles, bundle), rl_budget(preset, cfg)
-    reward = RewardConfig(cfg.cost_bps, cfg.alpha, cfg.beta, scale=float(1 / np.std(data.returns["next_return"].to_numpy()[data.splits.train])))
+    reward = RewardConfig(cfg.cost_bps, cfg.alpha, cfg.beta, scale=float(1 / np.std(data.returns["next_return"].to_numpy()[data.splits.train])),
+                          borrow=cfg.borrow_bps / 1e4 / periods_per_year(candles.index))
     rows, heads, encoders, logs = [], {}, {}, {}
     for split in ("val", "test"):
         base = baseline_metrics(candles, data.index[data.splits[split]], predict_windows(model, data.dataset(split)), cfg.cost_bps,
-                                bundle.train_meta.get("threshold", 0.5))
+                                bundle.train_meta.get("threshold", 0.5), cfg.borrow_bps)
         rows += [{"split": split, "seed": s, "strategy": k, **m} for s in range(seed, seed + seeds) for k, m in base.items()]
     encoder, inputs = policy_inputs(model, data, cfg.train_encoder)
     for s in range(seed, seed + seeds):
         for name in learners:
             head, encoders[name, s], logs[name, s] = LEARNERS[name](encoder, inputs, reward, s, cfg, budget, progress)
             heads[name, s] = head
-            rows += [{"split": split, "seed": s, "strategy": name, **m} for split, m in _score_run(encoders[name, s], head, inputs, candles, cfg.cost_bps).items()]
+            rows += [{"split": split, "seed": s, "strategy": name, **m} for split, m in _score_run(encoders[name, s], head, inputs, candles, cfg.cost_bps, cfg.borrow_bps).items()]
     scores = pd.DataFrame(rows)
     result = RLResult(scores, choose(scores, learners), bundle, data, model, inputs, heads, encoders, logs)
     save_phase(result, out_dir, preset=preset, cfg=cfg, reward=reward)

@@ -7,7 +7,7 @@ Docs: https://natron-dev.github.io/natron/scoreboard.html.md"""
 # %% ../nbs/02g_scoreboard.ipynb #4d62a605
 from __future__ import annotations
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 import numpy as np
 import pandas as pd
@@ -165,6 +165,7 @@ class Scoreboard:
     backtests: dict               # (model, split) -> BacktestResult
     choices: dict                 # model -> what it chose on validation (threshold, trade share, grid configuration)
     per_year: float               # bars per year used for every annualised figure
+    costs: dict = field(default_factory=dict)   # the `runner` arguments every backtest used: commission, slippage and borrow in bps, fill
 
     def verdict(self, model:str, split:str="test") -> str:
         "One sentence on whether `model`'s edge on `split` is distinguishable from none."
@@ -186,12 +187,14 @@ def _positions(pred:pd.DataFrame, threshold:float|None) -> pd.Series:
     return positions_from_probs(pred.buy_prob, pred.sell_prob, 0.5 if threshold is None else threshold)
 
 def runner(candles:pd.DataFrame, rows:pd.Index, commission_bps:float=1.0, slippage_bps:float=1.0, fill:str="open",
-           per_year:float|None=None) -> Callable[[pd.Series], BacktestResult]:
-    "`positions -> BacktestResult` on `rows`: one place fixes the costs, the fills (next open where there are opens) and the calendar."
+           per_year:float|None=None,
+           borrow_bps:float=0.0,       # yearly cost of holding a short, in bps of its size (borrow or financing)
+          ) -> Callable[[pd.Series], BacktestResult]:
+    "`positions -> BacktestResult` on `rows`: one place fixes the costs (trading, and borrow on shorts), the fills (next open where there are opens) and the calendar."
     if fill not in ("open", "close"): raise ValueError(f"fill must be 'open' or 'close', not {fill!r}")
     close, per_year = candles["close"].loc[rows], per_year or periods_per_year(candles.index)
     opens = candles["open"].loc[rows] if fill == "open" and "open" in candles else None
-    return lambda positions: backtest(close, positions.reindex(rows), commission_bps, slippage_bps, per_year, opens)
+    return lambda positions: backtest(close, positions.reindex(rows), commission_bps, slippage_bps, per_year, opens, borrow_bps)
 
 def backtest_models(candles:pd.DataFrame, rows:pd.Index,
                     predictions:dict,          # model name -> predictions frame covering `rows`
@@ -208,11 +211,12 @@ def scoreboard(candles:pd.DataFrame,         # the full candles (moving averages
                predictions:dict,             # model name -> predictions frame on val_rows and test_rows
                val_rows:pd.Index, test_rows:pd.Index,
                commission_bps:float=1.0, slippage_bps:float=1.0,
+               borrow_bps:float=0.0,         # yearly cost of holding a short, in bps of its size (borrow or financing), on every backtest
                fill:str="open",              # "open": fill at the next bar's open where the candles have opens; "close": at the close read
                trials:dict|None=None,        # model name -> per-bar validation Sharpes of the selection that chose it (RL seeds), for its DSR
                fast:int=20, slow:int=50, n_boot:int=1000) -> Scoreboard:
     "Score every model on validation and test by the same rules; every choice on validation."
-    costs = dict(commission_bps=commission_bps, slippage_bps=slippage_bps, fill=fill, per_year=periods_per_year(candles.index))
+    costs = dict(commission_bps=commission_bps, slippage_bps=slippage_bps, borrow_bps=borrow_bps, fill=fill, per_year=periods_per_year(candles.index))
     calibrated = {name: calibrate(p, labels, val_rows) for name, p in predictions.items()}
     thresholds, choices, tried = {}, {}, {}
     for name, pred in calibrated.items():
@@ -231,7 +235,7 @@ def scoreboard(candles:pd.DataFrame,         # the full candles (moving averages
             rows[(name, split)] = _strategy_row(bt, results["buy_and_hold"], costs["per_year"], chosen_from, n_boot)
             if name in calibrated: scores[(name, split)] = prediction_scores(labels, calibrated[name].loc[r])
     frame = lambda d: pd.DataFrame.from_dict(d, orient="index").rename_axis(["model", "split"])
-    return Scoreboard(frame(scores), frame(rows), backtests, choices, costs["per_year"])
+    return Scoreboard(frame(scores), frame(rows), backtests, choices, costs["per_year"], costs)
 
 # %% ../nbs/02g_scoreboard.ipynb #c1ab9070
 def mean_std(tables:list[pd.DataFrame], text:bool=False) -> pd.DataFrame:
@@ -264,10 +268,11 @@ def carve_validation(train:np.ndarray, times:pd.Index, val_share:float) -> tuple
 def walk_forward(candles:pd.DataFrame, fit:Callable, folds, labels:pd.DataFrame|None=None, regimes:pd.Series|None=None,
                  val_share:float=0.2,         # the end of each fold's training span that is its validation slice
                  retrain_every:int=1,         # re-train on every k-th fold (1: every fold)
-                 commission_bps:float=1.0, slippage_bps:float=1.0, fill:str="open") -> WalkForwardResult:
+                 commission_bps:float=1.0, slippage_bps:float=1.0, fill:str="open",
+                 borrow_bps:float=0.0) -> WalkForwardResult:  # yearly cost of holding a short, bps of its size
     "On each fold: `fit(train, val)`, the threshold chosen on the validation slice, the test rows backtested beside buy-and-hold."
     times, close, per_year = bar_times(candles.index), candles["close"], periods_per_year(candles.index)
-    run = lambda rows, pos: runner(candles, rows, commission_bps, slippage_bps, fill, per_year)(pos)
+    run = lambda rows, pos: runner(candles, rows, commission_bps, slippage_bps, fill, per_year, borrow_bps)(pos)
     rows, preds, rets, per_symbol, predict = [], [], [], [], None
     for i, (train, test) in enumerate(tqdm(list(folds), desc="walk-forward", disable=None)):
         if times[train].max() >= times[test].min(): raise ValueError(f"fold {i}: training rows reach {times[train].max()}, not before the test span ({times[test].min()})")

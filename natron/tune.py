@@ -14,23 +14,23 @@ from .pipeline import RUN_KEYS, load_params, with_overrides
 from .stats import expected_max_sharpe, psr_from
 
 # %% auto #0
-__all__ = ['log', 'load_tune', 'suggest', 'finetune_values', 'run_finetune', 'val_strategy', 'trial_objective', 'open_study',
-           'optimize', 'finish', 'tune']
+__all__ = ['log', 'load_tune', 'suggest', 'finetune_values', 'run_finetune', 'val_strategy', 'trial_objective', 'sampler',
+           'open_study', 'optimize', 'finish', 'tune']
 
 # %% ../nbs/07c_tune.ipynb #6e6ba744
 log = logging.getLogger(__name__)
 
 def load_tune(path) -> dict:
-    "A tune file: `run` (the base parameter file's content or path), `space`, `metric`, `trials`, `seeds`, `storage`, `name`; checked and completed."
+    "A tune file: `run` (the base parameter file's content or path), `space`, `metric`, `trials`, `seeds`, `seed`, `storage`, `name`; checked and completed."
     spec = yaml.safe_load(Path(path).read_text()) or {}
-    unknown = set(spec) - {"name", "run", "space", "metric", "trials", "seeds", "storage", "outputs"}
+    unknown = set(spec) - {"name", "run", "space", "metric", "trials", "seeds", "seed", "storage", "outputs"}
     if unknown: raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}")
     if not spec.get("space"): raise ValueError(f"{path}: 'space' must map parameters to a range {{low, high[, log]}} or a list of choices")
     run = load_params(spec["run"]) if isinstance(spec.get("run"), str) else spec.get("run") or {}
     name = spec.get("name", "tune")
     outputs = Path(spec.get("outputs", "outputs")) / "tune" / name
     return dict(name=name, run=run, space=spec["space"], metric=spec.get("metric", "buy_auc"), trials=int(spec.get("trials", 20)),
-                seeds=list(spec.get("seeds", [0, 1])), storage=spec.get("storage") or f"sqlite:///{outputs / 'study.db'}", outputs=outputs)
+                seeds=list(spec.get("seeds", [0, 1])), seed=int(spec.get("seed", 0)), storage=spec.get("storage") or f"sqlite:///{outputs / 'study.db'}", outputs=outputs)
 
 def suggest(trial, space:dict) -> dict:
     "The trial's value of every parameter of `space`: a list is a categorical choice, {low, high, log} a float (an int when both bounds are ints)."
@@ -55,17 +55,18 @@ def run_finetune(values:dict, seed:int):
     candles, _ = run_candles(values, n_bars=1500)
     model, _, data, _ = finetune(candles, values.get("preset", "smoke"), None, seed, values.get("backbone"), values.get("encoder_path"),
                                  FinetuneConfig(risk_weight=values.get("risk_weight", 0.0)), label_fraction=values.get("label_fraction", 1.0),
-                                 epochs=values.get("epochs"), lr=values.get("lr"), precision=values.get("precision", "fp32"), progress=False)
+                                 epochs=values.get("epochs"), lr=values.get("lr"), precision=values.get("precision", "fp32"),
+                                 borrow_bps=values.get("borrow_bps", 0.0), progress=False)
     return model, data, candles
 
-def val_strategy(model, data, candles) -> dict:
+def val_strategy(model, data, candles, borrow_bps:float=0.0) -> dict:
     "Per-bar Sharpe and HAC error of `model`'s validation strategy, traded as fine-tuning trades it (its threshold chosen on validation)."
     from natron.evaluation import positions_from_probs
     from natron.finetune import predict_windows, predictions_frame
     from natron.scoreboard import choose_threshold, runner
     from natron.stats import sharpe, sharpe_se
     frame = predictions_frame(predict_windows(model, data.dataset("val")), data.index[data.splits.val])
-    run = runner(candles, frame.index)
+    run = runner(candles, frame.index, borrow_bps=borrow_bps)
     returns = run(positions_from_probs(frame.buy_prob, frame.sell_prob, choose_threshold(frame, run)[0])).returns
     return {"val_per_bar_sharpe": sharpe(returns), "val_sharpe_se": sharpe_se(returns)}
 
@@ -80,7 +81,7 @@ def trial_objective(spec:dict):
         for step, seed in enumerate(spec["seeds"]):
             model, data, candles = run_finetune(values, seed)
             scores.append(split_scores(model, data, "val")[spec["metric"]])
-            strategies.append(val_strategy(model, data, candles))
+            strategies.append(val_strategy(model, data, candles, values.get("borrow_bps", 0.0)))
             for k in strategies[0]: trial.set_user_attr(k, float(np.nanmean([s[k] for s in strategies])))   # NaN: it never traded
             trial.report(sum(scores) / len(scores), step)
             if trial.should_prune(): raise optuna.TrialPruned()
@@ -88,20 +89,26 @@ def trial_objective(spec:dict):
     return objective
 
 # %% ../nbs/07c_tune.ipynb #d6b9573d
-def open_study(spec:dict):
-    "The study named in `spec` in its storage (created by the first worker, joined by the others), maximising, with median pruning."
+def sampler(spec:dict, worker:int|None=0):
+    "Optuna's TPE sampler seeded `seed + worker`: one worker's study is reproduced trial for trial, and parallel workers draw apart. None: unseeded."
+    import optuna
+    return optuna.samplers.TPESampler(seed=None if worker is None else spec["seed"] + worker)
+
+def open_study(spec:dict, worker:int|None=0):
+    "The study named in `spec` in its storage (created by the first worker, joined by the others), maximising, with median pruning; `worker` seeds its sampler."
     import optuna
     from filelock import FileLock
     spec["outputs"].mkdir(parents=True, exist_ok=True)
     with FileLock(spec["outputs"] / ".study.lock"):               # two workers creating one SQLite study at once would race
-        return optuna.create_study(study_name=spec["name"], storage=spec["storage"], direction="maximize", load_if_exists=True,
+        return optuna.create_study(study_name=spec["name"], storage=spec["storage"], direction="maximize", load_if_exists=True, sampler=sampler(spec, worker),
                                    pruner=optuna.pruners.MedianPruner(n_startup_trials=2, n_warmup_steps=0))
 
-def optimize(path, progress:bool=True) -> None:
+def optimize(path, progress:bool=True,
+             worker:int|None=0) -> None:  # this process's index among the workers `tune` starts; None: a worker joining from elsewhere (unseeded)
     "Run trials of the study of the tune file at `path` until it holds `trials` trials (those of every worker count)."
     import optuna
     spec = load_tune(path)
-    study = open_study(spec)
+    study = open_study(spec, worker)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study.optimize(trial_objective(spec), n_trials=spec["trials"], show_progress_bar=progress,
                    callbacks=[optuna.study.MaxTrialsCallback(spec["trials"], states=None)])
@@ -131,6 +138,6 @@ def tune(path, jobs:int=1, progress:bool=True) -> dict:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
         with ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn")) as pool:
-            list(pool.map(optimize, [path] * jobs, [False] * jobs))
+            list(pool.map(optimize, [path] * jobs, [False] * jobs, range(jobs)))
     else: optimize(path, progress)
     return finish(path)

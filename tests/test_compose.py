@@ -7,6 +7,7 @@ loaded from an installed package at test time: every assertion after a notebook'
 them, not only on the synthetic market.
 """
 import json
+import re
 from pathlib import Path
 
 import papermill as pm
@@ -23,13 +24,20 @@ def test_phases_chain_by_hand_on_real_candles(tmp_path):
     pre, ft, rl = tmp_path / "pretrain", tmp_path / "finetune", tmp_path / "rl"
     run("02h_pretrain.ipynb", tmp_path, data_path=REAL, out_dir=str(pre), max_batches=10)
     assert (pre / "encoder.pt").exists(), list(pre.iterdir())
-    run("03_finetune.ipynb", tmp_path, data_path=REAL, encoder_path=str(pre / "encoder.pt"), out_dir=str(ft))
+    run("03_finetune.ipynb", tmp_path, data_path=REAL, encoder_path=str(pre / "encoder.pt"), out_dir=str(ft), borrow_bps=50.0)
     metrics = json.loads((ft / "metrics.json").read_text())
+    assert metrics["costs"]["borrow_bps"] == 50.0, metrics["costs"]                # one borrow cost, set once per phase as `natron run` passes it
     assert {"val_buy_auc", "test_buy_auc"} <= set(metrics["headline"]), metrics["headline"]
     assert set(metrics["labels"]["class_shares"]) == {"train", "val", "test"}, metrics["labels"]
-    run("04_rl.ipynb", tmp_path, data_path=REAL, bundle_path=str(ft / "natron_v2.pt"), out_dir=str(rl), seeds=1, learners="bandit")
-    run("05a_report.ipynb", tmp_path, run_dir=str(rl), walk_forward_folds=2, importance_windows=200)
+    run("04_rl.ipynb", tmp_path, data_path=REAL, bundle_path=str(ft / "natron_v2.pt"), out_dir=str(rl), seeds=2, learners="bandit", borrow_bps=50.0)
+    run("05a_report.ipynb", tmp_path, run_dir=str(rl), walk_forward_folds=2, importance_windows=200, borrow_bps=50.0)
     report = json.loads((rl / "report" / "metrics.json").read_text())
+    page = (rl / "report.html").read_text()
+    assert report["costs"]["borrow_bps"] == 50.0 and "shorts pay 50 bp a year" in page, report["costs"]
+    assert re.search(r"<th>val_sharpe</th>\s*<th>val_dsr</th>\s*<th>val_n_trials</th>", page)    # the summary table's first columns
+    row = re.search(r"<th>natron_rl</th>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>\s*<td>([^<]*)</td>", page)   # the RL choice: 1 learner x 2 seeds
+    assert row and 0 <= float(row[2]) <= 1 and row[3] == "2", row
+    assert report["headline"]["val_natron_rl_n_trials"] == 2 and f"{report['headline']['val_natron_rl_dsr']:.4g}" == row[2], report["headline"]
     assert report["params"]["data_path"] == REAL, report["params"]
     assert 1500 < report["bars_per_year"] < 2000, f"hourly US equity sessions: ~7 bars a day, got {report['bars_per_year']}"
     assert "natron" in report["verdicts"] and "distinguishable" in report["verdicts"]["natron"], report["verdicts"]

@@ -1,6 +1,7 @@
 "`natron run` end to end with papermill, every phase at the smoke size; a run killed mid-phase finishes with --resume."
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
+import pandas as pd
 import torch
 import yaml
 
@@ -40,10 +41,10 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
 
 
 def _tiny(tmp_path, name) -> Path:
-    "A finetune-only parameter file on 800 candles of one instrument: a run of a few seconds."
-    from natron.data import synthetic_market
-    synthetic_market(800, "SYN_EURUSD", seed=0)[0].reset_index().to_csv(tmp_path / "eurusd.csv", index=False)
-    params = {"name": name, "preset": "smoke", "data_path": str(tmp_path / "eurusd.csv"), "seed": 0,
+    "A finetune-only parameter file on a real stock's last 800 daily candles (shipped in an installed package): a run of a few seconds."
+    from natron.data import load_candles
+    load_candles("sample:stocks-daily", "AAPL").tail(800).reset_index().to_csv(tmp_path / "aapl.csv", index=False)
+    params = {"name": name, "preset": "smoke", "data_path": str(tmp_path / "aapl.csv"), "seed": 0,
               "phases": {"pretrain": {"enabled": False}, "finetune": {"epochs": 1}, "rl": {"enabled": False}, "report": {"enabled": False}}}
     (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(params))
     return tmp_path / f"{name}.yaml"
@@ -58,6 +59,10 @@ def test_parallel_sweep_leaves_one_index_row_per_run(tmp_path):
     runs = [line.split(",")[0] for line in index[1:]]
     assert len(runs) == 8 and set(runs) == {p.name for p in (tmp_path / "out" / "runs").iterdir() if p.is_dir()}
     assert [line.split(",")[2] for line in index[1:]] == ["done"] * 8
+    table = pd.read_csv(next((tmp_path / "out" / "sweeps").glob("*-par")) / "comparison.csv")   # ranked on validation, winner first
+    assert table["n_trials"].tolist()[0] == 8 and table["n_trials"].iloc[1:].isna().all(), table
+    assert 0 <= table["dsr_over_sweep"].iloc[0] <= 1, "the winner's validation Sharpe, deflated over the eight runs"
+    assert f"validation DSR {table['dsr_over_sweep'].iloc[0]:.3f} over the 8 runs" in r.stdout, r.stdout[-2000:]
 
 def test_resume_under_a_changed_learning_rate_refuses_unless_forced(tmp_path):
     env = {**os.environ, "OMP_NUM_THREADS": "1"}

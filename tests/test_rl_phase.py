@@ -17,7 +17,7 @@ from natron.rl import BASELINES, RLConfig, bundle_data, refine
 
 NB = Path(__file__).resolve().parent.parent / "nbs" / "04_rl.ipynb"
 PARAMETERS = {"preset", "data_path", "symbol", "broker_time", "repair", "n_bars", "bundle_path", "out_dir", "seed", "seeds", "learners",
-              "train_encoder", "cost_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps", "ppo_n_steps", "gamma", "clip_range"}
+              "train_encoder", "cost_bps", "borrow_bps", "alpha", "beta", "bandit_epochs", "ppo_timesteps", "ppo_n_steps", "gamma", "clip_range"}
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"Rewrite every test candle and run natron's own selections again: fine-tuning's epoch, threshold and validation scores and the RL choice must not move."
+"Rewrite every test candle and run natron's own selections again: fine-tuning's epoch, threshold and validation scores, the RL choice, walk-forward and `natron tune` stay put."
 import json
 
 import numpy as np
@@ -70,3 +70,28 @@ def test_walk_forward_reads_each_test_span_once():
     pd.testing.assert_series_equal(a.threshold, b.threshold)
     pd.testing.assert_frame_equal(a.iloc[:-1], b.iloc[:-1])
     assert a.sharpe.iloc[-1] != b.sharpe.iloc[-1], "the rewrite must reach the last fold's test figures"
+
+
+def test_tune_chooses_nothing_by_the_test_span(tmp_path):
+    "A seeded one-worker study on a market, then on the same market with its test span rewritten: the same trials, values and winner."
+    import yaml
+    from natron.data import bar_times, synthetic_market
+    from natron.tune import finish, load_tune, open_study, optimize, run_finetune
+    candles, _ = synthetic_market(1200, "SYN_EURUSD", seed=0)
+    files = {name: tmp_path / f"{name}.csv" for name in ("original", "rewritten")}
+    candles.reset_index().to_csv(files["original"], index=False)
+    _, data, _ = run_finetune({"data_path": str(files["original"]), "preset": "smoke", "epochs": 1}, 0)     # where the test span starts
+    rewritten(candles, bar_times(data.index[data.splits.test]).min()).reset_index().to_csv(files["rewritten"], index=False)
+    space = {"phases.finetune.lr": {"low": 1e-4, "high": 3e-3, "log": True}, "label_fraction": [0.5, 1.0]}
+    studies = {}
+    for name, csv in files.items():
+        tune_file = tmp_path / f"{name}.yaml"
+        tune_file.write_text(yaml.safe_dump({"name": name, "outputs": str(tmp_path), "trials": 3, "seeds": [0], "seed": 3, "metric": "buy_auc",
+                                             "run": {"preset": "smoke", "data_path": str(csv), "phases": {"finetune": {"epochs": 2}}}, "space": space}))
+        optimize(tune_file, progress=False)
+        trials = [(t.params, t.value, t.state, t.user_attrs["val_per_bar_sharpe"]) for t in open_study(load_tune(tune_file)).trials]
+        studies[name] = dict(trials=trials, result=finish(tune_file))
+    a, b = studies["original"], studies["rewritten"]
+    assert len(a["trials"]) == 3 and a["trials"] == b["trials"]       # every trial's parameters, validation value, state and strategy
+    assert a["result"]["best_params"] == b["result"]["best_params"] and a["result"]["val_dsr"] == b["result"]["val_dsr"]
+    assert a["result"]["test"] != b["result"]["test"], "the rewrite must reach the best trial's test score"
