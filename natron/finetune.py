@@ -7,7 +7,7 @@ Docs: https://natron-dev.github.io/natron/finetune.html.md"""
 # %% ../nbs/03_finetune.ipynb #871633f7
 from __future__ import annotations
 import json, logging
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -26,9 +26,10 @@ from .training import collate, fit, train_config, world
 from .features import input_engine
 
 # %% auto #0
-__all__ = ['log', 'HEADLINE', 'PHASE2_MONITOR', 'FinetuneConfig', 'class_weights', 'implied_position', 'risk_loss', 'token_steps',
-           'MultiTaskObjective', 'predict_windows', 'predictions_frame', 'split_scores', 'split_spans', 'make_bundle',
-           'label_summary', 'recent_rows', 'choose_direction_head', 'finetune', 'score_splits']
+__all__ = ['log', 'ENCODER_HEADS', 'HEADLINE', 'PHASE2_MONITOR', 'FinetuneConfig', 'class_weights', 'implied_position',
+           'risk_loss', 'token_steps', 'MultiTaskObjective', 'predict_windows', 'predictions_frame', 'split_scores',
+           'split_spans', 'make_bundle', 'label_summary', 'recent_rows', 'choose_direction_head', 'finetune',
+           'score_splits']
 
 # %% ../nbs/03_finetune.ipynb #1b0281f9
 log = logging.getLogger(__name__)
@@ -75,24 +76,33 @@ def token_steps(window:int, patch_len:int) -> torch.Tensor:
 
 def _flat(v): return v.flatten(0, 1) if isinstance(v, torch.Tensor) and v.ndim > 1 else v   # (b, p, ...) -> (b * p, ...); the () aux loss stays
 
+ENCODER_HEADS = ("direction", "returns")   # the heads whose loss trains the encoder by default (see "Which heads train the encoder" below)
+
 class MultiTaskObjective(nn.Module):
     "Weighted multi-task loss of a natron model (at the last step, or at every token's step with `per_step`), plus the risk-aware loss when `cfg.risk_weight` > 0."
     def __init__(self, model:nn.Module, class_weights:dict|None=None, cfg:FinetuneConfig=FinetuneConfig(), head_weights:dict|None=None,
-                 per_step:bool=False): # targets (b, t, ...) from `PreparedData.dataset(split, per_step=True)`
+                 per_step:bool=False,  # targets (b, t, ...) from `PreparedData.dataset(split, per_step=True)`
+                 encoder_heads=ENCODER_HEADS): # heads whose loss reaches the encoder; the others learn on its detached output. None: every head
         super().__init__()
-        self.model, self.cfg, self.head_weights, self.per_step = model, cfg, head_weights, per_step
+        self.model, self.cfg, self.head_weights, self.per_step, self.encoder_heads = model, cfg, head_weights, per_step, encoder_heads
         for k, v in (class_weights or {}).items(): self.register_buffer(f"cw_{k}", v)
+
+    def detach_heads(self, out:ModelOutput) -> ModelOutput:
+        "`out` with every head outside `encoder_heads` answered from the detached embedding: the head learns, the encoder does not learn from it."
+        if self.encoder_heads is None: return out
+        shadow = self.model.answer(out.embedding.detach())
+        return replace(out, **{h: getattr(shadow, h) for h in self.model.heads if h not in self.encoder_heads})
 
     def forward(self, x, y):
         cw = {k[3:]: v for k, v in self.named_buffers() if k.startswith("cw_")}
         if self.per_step:
-            out = self.model.forward_steps(x)                                         # fields (b, p, ...)
+            out = self.detach_heads(self.model.forward_steps(x))                      # fields (b, p, ...)
             steps = token_steps(x.shape[1], self.model.cfg.patch_len).to(x.device)
             y = {k: v[:, steps] for k, v in y.items()}                               # each token's targets: its last step's
             loss, parts = multitask_loss(ModelOutput(**{k: _flat(v) for k, v in vars(out).items()}), {k: _flat(v) for k, v in y.items()}, self.head_weights, cw)
             out, y = self.model.answer(out.embedding[:, -1]), {k: v[:, -1] for k, v in y.items()}   # the last step, for the risk loss
         else:
-            out = self.model(x)
+            out = self.detach_heads(self.model(x))
             loss, parts = multitask_loss(out, y, self.head_weights, cw)
         if self.cfg.risk_weight:
             rl = risk_loss(implied_position(out.direction), y["next_return"], y["row"], self.cfg)
@@ -182,6 +192,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
              calendar:bool=True,         # False: no calendar features (a market without one); ignored when `engine` is given
              per_step:bool|None=None,    # a loss at every token (needs a causal encoder); None: whenever the encoder is causal
              head_weights:dict|None=None,# head name -> loss weight (default 1 each)
+             encoder_heads=ENCODER_HEADS,# heads whose loss trains the encoder (the others learn on its detached output); None: every head
              borrow_bps:float=0.0,       # yearly cost of holding a short, bps of its size: in the backtests that choose the trading threshold
              **overrides):               # any `ModelConfig` or `TrainConfig` field: d_model, n_layers, dropout, lr, batch_size, ...
     "Fine-tune a natron model on `candles`; returns (model, FitResult, prepared data, {val, test} scores) and writes the bundle to out_dir."
@@ -195,7 +206,7 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
     if encoder_path: load_encoder(model, data.feature_columns, encoder_path); log.info("starting from the pretrained encoder %s", encoder_path)
     else: log.info("no pretrained encoder given: training from scratch")
     per_step = model.backbone.is_causal if per_step is None else per_step
-    objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg, head_weights, per_step)
+    objective = MultiTaskObjective(model, class_weights(data.labels, data.splits.train), cfg, head_weights, per_step, encoder_heads)
     def evaluate(obj):
         heads = choose_direction_head(obj.model, data, candles)       # the epoch's best head, and the scores it gives
         return {**{f"val_{k}": v for k, v in heads[obj.model.cfg.direction_head].items()}, **{f"val_{h}_head_auc": s["direction_auc"] for h, s in heads.items()}}
@@ -213,7 +224,8 @@ def finetune(candles, preset:str="smoke", out_dir=None, seed:int=0, backbone:str
         atomic_write(Path(out_dir) / "metrics.json", json.dumps({"history": result.history.to_dict("records"), "best_epoch": result.best_epoch,
             "steps": int(result.history.steps.iloc[-1]), **scores, "headline": headline, "threshold": threshold, "labels": label_summary(data),
             "finetune_config": asdict(cfg), "direction_head": model.cfg.direction_head, "direction_head_val_auc": head_aucs,
-            "per_step": per_step, "head_weights": head_weights or {}}, indent=1))
+            "per_step": per_step, "head_weights": head_weights or {},
+            "encoder_heads": list(encoder_heads or model.heads)}, indent=1))
     return model, result, data, scores
 
 # %% ../nbs/03_finetune.ipynb #e35f3546
