@@ -7,9 +7,9 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install browser demo test lint docs lab sync readme bench clean-venv
 
+# The venv's own pip (22.3 or newer on Python 3.11) does every step: no self-upgrade round-trip to the index.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
 
 # Re-install whenever the package metadata changes (torch is pinned in pyproject.toml).
 $(STAMP): pyproject.toml | $(BIN)/python
@@ -61,8 +61,8 @@ docs: install
 # Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise);
 # pytest too, on two workers, the timing-sensitive serving tests together on one of them (tests/conftest.py).
 test: browser sync lint
-	@for f in natron/[a-z]*.py; do m=$$(basename $$f .py); \
-	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 1; }; done
+	@ls natron/[a-z]*.py | xargs -P 2 -I{} sh -c 'm=$$(basename {} .py); \
+	  $(BIN)/python -c "import natron.$$m" || { echo "natron.$$m does not import in a fresh process"; exit 255; }'
 	@echo "every natron module imports in a fresh process"
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest tests/ -n 2 --dist loadgroup --durations=10

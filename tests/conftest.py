@@ -40,9 +40,19 @@ def predictor(model):
 
 
 SERVING = ("test_serving_", "test_sessions")   # real servers with latency budgets: one xdist worker runs them one at a time
+SHARED = {"test_docs.py": "docs",              # modules whose tests share a costly fixture: one worker builds it once
+          "test_report_browser.py": "smoke_finetune", "test_rl_phase.py": "smoke_finetune",
+          "test_test_span_read_once.py": "test_span"}
+SLOWEST = ("test_compose.py", "test_wheel.py", "test_pipeline.py", "test_yardstick_fresh.py", "test_tune.py",
+           "test_yardstick_real.py", "test_distributed.py", "test_run_records.py")   # the longest end-to-end tests, longest first
 
 @pytest.hookimpl(tryfirst=True)                 # before xdist's own hook, which reads the marker into the test's id
 def pytest_collection_modifyitems(items):
-    "Under `pytest -n 2 --dist loadgroup` the serving tests share one worker, so two servers never race for the cores."
+    """Under `pytest -n 2 --dist loadgroup` the serving tests share one worker, so two servers never race for the cores;
+    a module's tests that share a costly fixture share a worker too. xdist hands out groups (largest first), then single
+    tests in this order: the slowest first, so the two workers finish together instead of one waiting on the last long test."""
     for item in items:
         if item.path.name.startswith(SERVING): item.add_marker(pytest.mark.xdist_group("serving"))
+        elif item.path.name in SHARED: item.add_marker(pytest.mark.xdist_group(SHARED[item.path.name]))
+    rank = {name: i for i, name in enumerate(SLOWEST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOWEST)))

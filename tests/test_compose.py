@@ -4,13 +4,18 @@ Each phase's `out_dir` holds what the next phase needs: pretraining leaves `enco
 records the data it was trained on, RL a bundle with its policy and its seed table, and the report reads any of
 them. The candles are a real US stock's hourly bars (seven a session, nights, weekends and holidays missing),
 loaded from an installed package at test time: every assertion after a notebook's `parameters` cell must hold on
-them, not only on the synthetic market.
+them, not only on the synthetic market. The fine-tuned bundle also serves: it predicts on the real candles (this
+chain is the suite's one fine-tune on real candles through papermill).
 """
 import json
 import re
 from pathlib import Path
 
+import numpy as np
 import papermill as pm
+
+from natron.inference import load_predictor
+from natron.samples import sample_candles
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
 REAL = "sample:stock-hourly"
@@ -29,6 +34,10 @@ def test_phases_chain_by_hand_on_real_candles(tmp_path):
     assert metrics["costs"]["borrow_bps"] == 50.0, metrics["costs"]                # one borrow cost, set once per phase as `natron run` passes it
     assert {"val_buy_auc", "test_buy_auc"} <= set(metrics["headline"]), metrics["headline"]
     assert set(metrics["labels"]["class_shares"]) == {"train", "val", "test"}, metrics["labels"]
+    assert "test" in metrics
+    pred = load_predictor(ft / "natron_v2.pt", threads=1).predict_batch(sample_candles("stock-hourly").iloc[-600:])
+    probs = pred[["buy_prob", "sell_prob"]].dropna().to_numpy()
+    assert len(probs) > 200 and np.isfinite(probs).all() and ((0 <= probs) & (probs <= 1)).all()
     run("04_rl.ipynb", tmp_path, data_path=REAL, bundle_path=str(ft / "natron_v2.pt"), out_dir=str(rl), seeds=2, learners="bandit", borrow_bps=50.0)
     run("05a_report.ipynb", tmp_path, run_dir=str(rl), walk_forward_folds=2, importance_windows=200, borrow_bps=50.0)
     report = json.loads((rl / "report" / "metrics.json").read_text())
