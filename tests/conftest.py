@@ -41,7 +41,7 @@ def predictor(model):
 
 SERVING = ("test_serving_", "test_sessions")   # real servers with latency budgets: one xdist worker runs them one at a time
 SHARED = {"test_docs.py": "docs",              # modules whose tests share a costly fixture: one worker builds it once
-          "test_report_browser.py": "smoke_finetune", "test_rl_phase.py": "smoke_finetune",
+          "test_report_browser.py": "smoke_finetune", "test_rl_phase.py": "smoke_finetune", "test_readme.py": "smoke_finetune",
           "test_test_span_read_once.py": "test_span"}
 SLOWEST = ("test_compose.py", "test_wheel.py", "test_pipeline.py", "test_yardstick_fresh.py", "test_tune.py",
            "test_yardstick_real.py", "test_distributed.py", "test_run_records.py")   # the longest end-to-end tests, longest first
