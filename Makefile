@@ -25,17 +25,21 @@ demo: install
 	$(BIN)/natron data synth --db outputs/market.db --bars 20000
 	$(BIN)/natron run params/demo.yaml
 
-# Notebooks are the source: cleaning and exporting them must leave git untouched.
+# README.md is generated from nbs/index.ipynb.
+README_MD = $(BIN)/jupyter nbconvert --log-level=WARN --to markdown nbs/index.ipynb --output-dir . --output README
+
+# Notebooks are the source: cleaning and exporting them must leave git untouched. (nbdev-export rewrites pyproject.toml
+# with the same content, so the README is made here directly: a sub-make would see a newer pyproject.toml and re-install.)
 sync: install
 	$(BIN)/nbdev-clean
 	$(BIN)/nbdev-export
-	$(MAKE) --no-print-directory readme
+	$(README_MD)
 	@git diff --quiet -- nbs natron README.md && test -z "$$(git ls-files --others --exclude-standard nbs natron)" || \
 	  (echo "nbdev-clean/nbdev-export/readme changed these files: commit them"; git --no-pager diff --stat; \
 	   git ls-files --others --exclude-standard nbs natron; exit 1)
 
 readme: install
-	$(BIN)/jupyter nbconvert --log-level=WARN --to markdown nbs/index.ipynb --output-dir . --output README
+	$(README_MD)
 
 # The report and the docs are tested in a real browser: Debian's chromium (playwright drives it, downloads nothing).
 # As root with apt-get (CI, containers) it is installed here; otherwise make stops at once with the command to run.
