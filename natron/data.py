@@ -412,8 +412,6 @@ def regime_transitions(n:int=len(REGIMES), stay:float=np.exp(-1 / REGIME_HOURS))
     return P
 
 # %% ../nbs/00_data.ipynb #b68fc6ab
-from scipy.signal import lfilter
-
 def _bar_hours(timeframe:str) -> float:
     return bar_length(timeframe) / pd.Timedelta("1h")
 
@@ -429,6 +427,7 @@ def _ar1(rng, n:int, phi:float, sd:float) -> np.ndarray:
     "A stationary Gaussian AR(1) path of `n` bars with coefficient `phi` and marginal standard deviation `sd`."
     e = rng.standard_normal(n) * sd * np.sqrt(1 - phi ** 2)
     e[0] /= np.sqrt(1 - phi ** 2)
+    from scipy.signal import lfilter   # here, not at the top: scipy.signal costs a second at import, and `natron data` commands need it only to simulate
     return lfilter([1.0], [1.0, -phi], e)
 
 def _simulate_returns(rng, P:np.ndarray, drift, vol, ar, shocks:np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

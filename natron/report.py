@@ -47,7 +47,7 @@ __all__ = ['log', 'COLORS', 'REGIME_COLORS', 'SPLIT_COLORS', 'REFERENCES', 'WALK
 
 # %% ../nbs/05a_report.ipynb #ebd697f8
 log = logging.getLogger(__name__)
-COLORS = {"natron": "#d62728", "natron_rl": "#9467bd", "buy_and_hold": "#7f7f7f", "logreg": "#1f77b4", "hgb": "#2ca02c", "lightgbm": "#17becf",
+COLORS = {"natron": "#d62728", "natron_rl": "#9467bd", "buy_and_hold": "#7f7f7f", "logreg": "#1f77b4", "lightgbm": "#17becf",
           "hidden_state_reference": "#ff7f0e", "bayes_filter": "#e377c2",
           "supervised": "#d62728", "bandit": "#9467bd", "ppo": "#8c564b", "flat": "#c7c7c7"}   # the last four: the RL phase's names
 REGIME_COLORS = dict(zip(REGIMES, ("#1a9850", "#91cf60", "#9e9e9e", "#fc8d59", "#d73027", "#7b3294")))

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from lightgbm import LGBMClassifier
 from scipy.stats import norm
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -64,14 +63,11 @@ def hidden_state_reference(truth:pd.DataFrame, horizon:int, neutral_band:float) 
 # %% ../nbs/02g_scoreboard.ipynb #032ab665
 def _logreg(C:float): return lambda seed: make_pipeline(SimpleImputer(strategy="median"), StandardScaler(),
                                                         LogisticRegression(C=C, max_iter=1000, random_state=seed))
-def _hgb(rate:float): return lambda seed: HistGradientBoostingClassifier(max_iter=100, learning_rate=rate, max_leaf_nodes=15,
-                                    min_samples_leaf=50, l2_regularization=1.0, early_stopping=False, random_state=seed)
 def _lightgbm(leaves:int): return lambda seed: LGBMClassifier(n_estimators=150, learning_rate=0.05, num_leaves=leaves, min_child_samples=50,
                                     subsample=0.8, subsample_freq=1, colsample_bytree=0.5, reg_lambda=1.0, random_state=seed, n_jobs=1, verbose=-1)
 
 BASELINE_MODELS = {   # name -> the grid tuned on validation: seed -> unfitted classifier; strong shrinkage: many correlated features
     "logreg": [_logreg(C) for C in (0.001, 0.01, 0.1)],
-    "hgb": [_hgb(rate) for rate in (0.03, 0.1)],
     "lightgbm": [_lightgbm(leaves) for leaves in (7, 31)],
 }
 TASKS = ("buy", "sell", "direction")
