@@ -12,7 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install whenever the package metadata changes (torch is pinned in pyproject.toml). --no-compile: byte-compiling
-# every installed file takes as long as installing them (~70 s of ~170 s); Python compiles what it imports, once.
+# every installed file takes as long as installing them (~70 s of ~170 s); Python compiles what it imports, once,
+# and keeps it: some images set PYTHONDONTWRITEBYTECODE, which would make every process compile torch again.
+unexport PYTHONDONTWRITEBYTECODE
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --no-compile -e ".[dev]"
 	touch $(STAMP)
