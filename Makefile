@@ -65,9 +65,12 @@ lint: install
 docs: install
 	$(BIN)/python tools/docs.py --out _docs
 
+# Chromium (apt-get) and the venv (pip) install side by side: both wait on the network and the disk more than on a core.
 # Notebooks run two at a time on this 2-core budget: one thread each avoids oversubscription (4x slower otherwise);
 # pytest too, on two workers, the timing-sensitive serving tests together on one of them (tests/conftest.py).
-test: browser sync lint
+test:
+	$(MAKE) --no-print-directory -j2 browser install
+	$(MAKE) --no-print-directory sync lint
 	$(BIN)/python tools/check_imports.py
 	OMP_NUM_THREADS=1 $(BIN)/nbdev-test --n-workers 2 --timing
 	$(BIN)/pytest tests/ -n 2 --dist loadgroup --durations=10

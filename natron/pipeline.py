@@ -20,9 +20,9 @@ from .data import atomic_write
 # %% auto #0
 __all__ = ['log', 'PHASES', 'RUN_KEYS', 'KERNEL_CONFIG', 'INDEX_COLUMNS', 'SWEEP_SHARPE', 'Phase', 'packaged', 'notebooks',
            'suggest', 'load_params', 'init_project', 'phase_parameters', 'enabled_phases', 'undeclared', 'check_params',
-           'PipelineError', 'RunBusy', 'Interrupted', 'Launch', 'telemetry', 'log_phase', 'execute_run', 'headline',
-           'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed', 'sweep_variants',
-           'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
+           'without_lessons', 'PipelineError', 'RunBusy', 'Interrupted', 'Launch', 'telemetry', 'log_phase',
+           'execute_run', 'headline', 'start_run', 'run_pipeline', 'resume_run', 'list_runs', 'run_distributed',
+           'sweep_variants', 'with_overrides', 'sweep_dsr', 'run_sweep', 'comparison_figure']
 
 # %% ../nbs/07_pipeline.ipynb #7089a13e
 log = logging.getLogger(__name__)
@@ -111,6 +111,15 @@ def check_params(params:dict, phases=PHASES, nbs:Path|None=None) -> dict:
     if typos: raise ValueError(f"no enabled phase takes the parameter(s) {', '.join(typos)}")
     return declared
 
+# %% ../nbs/07_pipeline.ipynb #739a0b85
+def without_lessons(src:Path, dest:Path) -> Path:
+    "Write the notebook `src` to `dest` without its cells tagged `lesson`; return `dest`."
+    import nbformat
+    nb = nbformat.read(src, as_version=4)
+    nb.cells = [c for c in nb.cells if "lesson" not in c.metadata.get("tags", ())]
+    nbformat.write(nb, dest)
+    return dest
+
 # %% ../nbs/07_pipeline.ipynb #7430a19b
 class PipelineError(RuntimeError):
     "A phase failed; the message names the phase, the cell and the executed notebook to open."
@@ -167,7 +176,7 @@ def _run_phase(phase:Phase, params:dict, run_dir:Path, nbs:Path, declared:set, l
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     try:
         with _phase_environment(phase, launch):
-            pm.execute_notebook(nbs / phase.notebook, out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
+            pm.execute_notebook(without_lessons(nbs / phase.notebook, out_nb), out_nb, parameters=phase_parameters(phase, params, run_dir, declared),
                                 progress_bar={"desc": progress, "unit": "cell"} if progress else False, config=Config(KERNEL_CONFIG))
     except pm.PapermillExecutionError as e:
         raise PipelineError(f"phase {phase.name} failed in cell {e.exec_count} ({e.ename}: {e.evalue}); open {out_nb}") from None
