@@ -252,15 +252,15 @@ def fresh_runs(markets:dict,              # `natron.yardstick.fresh_markets`: ma
     return scored, chosen
 
 # %% ../nbs/07b_bench.ipynb #00b77ecd
-def bench_learn_fresh(quick:bool=False,        # the CI size: smoke preset, 1,200 bars on two instruments, two markets x two seeds
+def bench_learn_fresh(quick:bool=False,        # the CI size: smoke preset, 600 bars on two instruments, two markets x two seeds
                       variants:dict|None=None, # name -> `finetune` keywords; None: natron's defaults
-                      n_bars:int|None=None,    # bars per instrument of each training and fresh market; None: 20,000 (1,200 with `quick`)
+                      n_bars:int|None=None,    # bars per instrument of each training and fresh market; None: 20,000 (600 with `quick`)
                       n_assets:int|None=None, market_seeds=None, seeds=None,   # None: three of each (two with `quick`)
                       preset:str|None=None,    # None: small (smoke with `quick`)
                       n_boot:int=300, block:int=250, progress:bool=True) -> pd.DataFrame:
     "natron (every choice on the training market, scored through the predictor), LightGBM, logistic regression and the Bayes filter on fresh laboratory markets: `fresh_table`."
     from natron.yardstick import FRESH_MARKETS, fresh_markets, fresh_table
-    markets = fresh_markets(n_bars or (1_200 if quick else 20_000), n_assets or (2 if quick else 3), market_seeds or FRESH_MARKETS[:2 if quick else 3])
+    markets = fresh_markets(n_bars or (600 if quick else 20_000), n_assets or (2 if quick else 3), market_seeds or FRESH_MARKETS[:2 if quick else 3])
     scored, _ = fresh_runs(markets, variants, seeds or ((0, 1) if quick else (0, 1, 2)), preset or ("smoke" if quick else "small"), progress)
     return fresh_table(scored, n_boot=n_boot, block=block).round(4)
 

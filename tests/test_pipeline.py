@@ -1,4 +1,4 @@
-"`natron run` end to end with papermill, every phase at the smoke size; a run killed mid-phase finishes with --resume."
+"`natron run` with papermill at the smoke size: a run killed mid-phase finishes with --resume (the whole chain of four phases runs in tests/test_wheel.py)."
 import json, os, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
@@ -6,9 +6,8 @@ import torch
 import yaml
 
 BIN = Path(sys.executable).parent
-PARAMS = {"name": "pytest", "preset": "smoke", "n_bars": 1200, "seed": 0,        # every phase at its smallest useful size
-          "phases": {"pretrain": {"epochs": 1, "max_batches": 10}, "rl": {"seeds": 1, "learners": "bandit"},
-                     "report": {"walk_forward_folds": 2, "importance_windows": 200}}}
+PARAMS = {"name": "pytest", "preset": "smoke", "n_bars": 1200, "seed": 0,        # two phases at their smallest useful size
+          "phases": {"pretrain": {"epochs": 1, "max_batches": 10}, "rl": {"enabled": False}, "report": {"enabled": False}}}
 
 def test_run_killed_mid_phase_then_resumed(tmp_path):
     params = tmp_path / "p.yaml"; params.write_text(yaml.safe_dump(PARAMS))
@@ -32,7 +31,7 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     assert (run_dir / "pretrain" / "encoder.pt").stat().st_mtime == encoder_mtime          # the finished phase did not run again
     rec = json.loads((run_dir / "run.json").read_text())
     assert rec["status"] == "done" and set(rec["phases"].values()) == {"done"}
-    for name in ("natron_v2.pt", "report.html", "metrics.json", "params.yaml", "02h_pretrain.ipynb", "05a_report.ipynb"):
+    for name in ("natron_v2.pt", "metrics.json", "params.yaml", "02h_pretrain.ipynb", "03_finetune.ipynb"):
         assert (run_dir / name).exists(), name
     assert (tmp_path / "out" / "latest").resolve() == run_dir.resolve()
     assert '"buy_prob"' in r.stdout and "natron serve --model" in r.stdout                 # the sample prediction and how to serve

@@ -17,4 +17,4 @@ def test_fresh_table_is_written_with_its_command(tmp_path, run_natron):
     assert ((others.vs_lightgbm_low <= others.vs_lightgbm) & (others.vs_lightgbm <= others.vs_lightgbm_high)).all(), \
         f"every paired difference sits inside its bootstrap interval: {others.filter(like='vs_')}"
     assert (others.vs_lightgbm_high > others.vs_lightgbm_low).all(), "a block-bootstrap interval is wider than zero"
-    assert (table.rows > 1000).all(), "two markets of 1,200 bars on two instruments leave over a thousand common fresh rows a market"
+    assert (table.rows > 500).all(), "two markets of 600 bars on two instruments leave over 500 common fresh rows a market"
