@@ -33,6 +33,8 @@ def test_run_killed_mid_phase_then_resumed(tmp_path):
     assert rec["status"] == "done" and set(rec["phases"].values()) == {"done"}
     for name in ("natron_v2.pt", "metrics.json", "params.yaml", "02h_pretrain.ipynb", "03_finetune.ipynb"):
         assert (run_dir / name).exists(), name
+    executed = json.loads((run_dir / "03_finetune.ipynb").read_text())["cells"]
+    assert executed and not any("lesson" in c["metadata"].get("tags", []) for c in executed), "a run leaves out the notebook's lessons"
     assert (tmp_path / "out" / "latest").resolve() == run_dir.resolve()
     assert '"buy_prob"' in r.stdout and "natron serve --model" in r.stdout                 # the sample prediction and how to serve
     listing = subprocess.run([str(BIN / "natron"), "runs", "--outputs", str(tmp_path / "out")], capture_output=True, text=True).stdout
