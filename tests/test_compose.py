@@ -4,8 +4,9 @@ Each phase's `out_dir` holds what the next phase needs: pretraining leaves `enco
 records the data it was trained on, RL a bundle with its policy and its seed table, and the report reads any of
 them. The candles are a real US stock's hourly bars (seven a session, nights, weekends and holidays missing),
 loaded from an installed package at test time: every assertion after a notebook's `parameters` cell must hold on
-them, not only on the synthetic market. The fine-tuned bundle also serves: it predicts on the real candles (this
-chain is the suite's one fine-tune on real candles through papermill).
+them, not only on the synthetic market. Each notebook runs as `natron run` runs it, without its cells tagged
+`lesson`. The fine-tuned bundle also serves: it predicts on the real candles (this chain is the suite's one
+fine-tune on real candles through papermill).
 """
 import json
 import re
@@ -15,6 +16,7 @@ import numpy as np
 import papermill as pm
 
 from natron.inference import load_predictor
+from natron.pipeline import without_lessons
 from natron.samples import sample_candles
 
 NBS = Path(__file__).resolve().parent.parent / "nbs"
@@ -22,7 +24,9 @@ REAL = "sample:stock-hourly"
 
 
 def run(notebook: str, out: Path, **parameters) -> None:
-    pm.execute_notebook(str(NBS / notebook), str(out / notebook), parameters=parameters, progress_bar=False, cwd=str(NBS))
+    "Execute the notebook as `natron run` does: its copy without the lessons (`nbdev-test` runs those on their own data)."
+    copy = without_lessons(NBS / notebook, out / notebook)
+    pm.execute_notebook(str(copy), str(copy), parameters=parameters, progress_bar=False, cwd=str(NBS))
 
 
 def test_phases_chain_by_hand_on_real_candles(tmp_path):
