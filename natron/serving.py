@@ -6,11 +6,11 @@ Docs: https://natron-dev.github.io/natron/serving.html.md"""
 
 # %% ../nbs/06d_serving.ipynb #3b445c2d
 from __future__ import annotations
-import atexit, os, signal, socket, subprocess, sys, tempfile, time
+import atexit, os, re, signal, socket, subprocess, sys, tempfile, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['free_port', 'ServerProcess', 'launch']
+__all__ = ['free_port', 'ServerProcess', 'PortTaken', 'launch']
 
 # %% ../nbs/06d_serving.ipynb #fdfd8db3
 def free_port() -> int:
@@ -28,18 +28,31 @@ class ServerProcess:
         if self.proc.poll() is None: os.killpg(self.proc.pid, sig)
         return self.proc.wait(timeout)
 
-def launch(server:str, model_path, *options:str, port:int|None=None, env:dict|None=None, timeout:float=120) -> ServerProcess:
-    "Start `natron <server> --model <model_path> --port <port> <options>` (`server` is serve or bridge; `env` added to the environment); return once it accepts connections."
-    port = port or free_port()
+class PortTaken(RuntimeError):
+    "The server could not bind its port: another process holds it."
+
+def _listening(log:Path, port:int) -> bool:
+    "The server's own log says it listens on `port` (a connection alone may reach another process that took the port)."
+    return re.search(rf"(?:listening on |running on \w+://)\S*:{port}\b", log.read_text()) is not None
+
+def _start(server:str, model_path, options:tuple, port:int, env:dict|None, timeout:float) -> ServerProcess:
     log_path = Path(tempfile.mkstemp(prefix=f"natron-{server}-", suffix=".log")[1])
     cmd = [sys.executable, "-c", "import sys; from natron.cli import main; sys.exit(main())", server, "--model", str(model_path), "--port", str(port), *options]
     proc = subprocess.Popen(cmd, stdout=log_path.open("w"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, start_new_session=True)
     atexit.register(lambda: proc.poll() is None and os.killpg(proc.pid, signal.SIGKILL))   # never outlive the process that launched it
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if proc.poll() is not None: raise RuntimeError(f"{server} server exited with {proc.returncode}:\n{log_path.read_text()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1): return ServerProcess(proc, port, log_path)
-        except OSError: time.sleep(0.1)
+        if _listening(log_path, port): return ServerProcess(proc, port, log_path)
+        if proc.poll() is not None:
+            logs = log_path.read_text()
+            raise (PortTaken if "address already in use" in logs.lower() else RuntimeError)(f"{server} server exited with {proc.returncode}:\n{logs}")
+        time.sleep(0.1)
     proc.kill()
-    raise TimeoutError(f"{server} server did not open port {port} within {timeout}s:\n{log_path.read_text()}")
+    raise TimeoutError(f"{server} server did not listen on port {port} within {timeout}s:\n{log_path.read_text()}")
+
+def launch(server:str, model_path, *options:str, port:int|None=None, env:dict|None=None, timeout:float=120) -> ServerProcess:
+    "Start `natron <server> --model <model_path> --port <port> <options>` (serve or bridge, `env` added); return once it listens (a port it chose and lost: chosen anew)."
+    for attempt in range(3):
+        try: return _start(server, model_path, options, port or free_port(), env, timeout)
+        except PortTaken:
+            if port or attempt == 2: raise
